@@ -1,0 +1,9 @@
+"""karyo: fast image analysis for microscopy, mahotas-compatible.
+
+``import karyo as mh`` runs code written for mahotas: the same flat namespace
+(``mh.label``, ``mh.regmax``, ``mh.cwatershed``...) over the same modules
+(``karyo.morph``, ``karyo.labeled``, ``karyo.thresholding``...), with the
+same defaults. Everything is plain numpy arrays in and out.
+"""
+
+__version__ = "0.1.0"

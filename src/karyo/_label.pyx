@@ -1,0 +1,1 @@
+# Kernels for karyo (private): filled in by the module that owns them.

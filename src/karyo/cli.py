@@ -1,0 +1,1 @@
+"""The `karyo` command (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.convolve (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.distance (being written)."""

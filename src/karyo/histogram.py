@@ -1,0 +1,1 @@
+"""karyo.histogram (being written)."""

@@ -1,0 +1,135 @@
+"""Helpers shared by every public function: argument checks and the ``out=`` rule.
+
+Kernels trust their caller; these helpers are where the caller earns that
+trust. Each raises ``ValueError`` or ``TypeError`` with a message that names
+the function, the argument and what was expected.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "as_array",
+    "as_structuring_element",
+    "check_dtype",
+    "get_output",
+    "neighbour_offsets",
+    "INTEGER_KINDS",
+]
+
+INTEGER_KINDS = "bui"
+_SUPPORTED_KINDS = "buif"
+
+
+def as_array(array, fname: str, name: str = "array", *, min_ndim: int = 1, max_ndim=None,
+             kinds: str = _SUPPORTED_KINDS) -> np.ndarray:
+    """Return `array` as an ndarray in native byte order, checked for ndim and kind.
+
+    Non-contiguous views pass through untouched (kernels take strided
+    memoryviews where they can); only a non-native byte order is converted,
+    since compiled loops read native values.
+    """
+    array = np.asanyarray(array)
+    if isinstance(array, np.ma.MaskedArray):
+        raise TypeError(f"karyo.{fname}: `{name}` is a masked array; pass a plain ndarray "
+                        "(e.g. array.filled(0))")
+    if array.dtype.kind not in kinds:
+        raise TypeError(f"karyo.{fname}: `{name}` has dtype {array.dtype}; expected "
+                        f"{_describe_kinds(kinds)}")
+    if array.ndim < min_ndim or (max_ndim is not None and array.ndim > max_ndim):
+        expected = (f"{min_ndim}-D" if max_ndim == min_ndim
+                    else f"at least {min_ndim}-D" if max_ndim is None
+                    else f"{min_ndim}-D to {max_ndim}-D")
+        raise ValueError(f"karyo.{fname}: `{name}` has {array.ndim} dimensions (shape "
+                         f"{array.shape}); expected {expected}")
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    return array
+
+
+def _describe_kinds(kinds: str) -> str:
+    names = {"b": "bool", "u": "unsigned integer", "i": "signed integer", "f": "floating point"}
+    return " or ".join(names[k] for k in kinds) + " values"
+
+
+def check_dtype(array: np.ndarray, kinds: str, fname: str, name: str = "array") -> None:
+    """Raise TypeError unless ``array.dtype.kind`` is one of `kinds` ('b', 'u', 'i', 'f')."""
+    if array.dtype.kind not in kinds:
+        raise TypeError(f"karyo.{fname}: `{name}` has dtype {array.dtype}; expected "
+                        f"{_describe_kinds(kinds)}")
+
+
+def get_output(array: np.ndarray, out, fname: str, dtype=None) -> np.ndarray:
+    """Implement the ``out=`` convention shared by every function (as in mahotas).
+
+    If `out` is None, return a new C-contiguous array shaped like `array` of
+    `dtype` (default ``array.dtype``). Otherwise check that `out` has exactly
+    that shape and dtype and is C-contiguous, and return it: the check is
+    strict because ``out=`` is a performance feature, never a conversion.
+    """
+    dtype = array.dtype if dtype is None else np.dtype(dtype)
+    if out is None:
+        return np.empty(array.shape, dtype)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"karyo.{fname}: `out` must be a numpy array, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise ValueError(f"karyo.{fname}: `out` has dtype {out.dtype}; expected {dtype}")
+    if out.shape != array.shape:
+        raise ValueError(f"karyo.{fname}: `out` has shape {out.shape}; expected {array.shape}")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"karyo.{fname}: `out` must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError(f"karyo.{fname}: `out` is read-only")
+    return out
+
+
+# (ndim, neighbour count) -> city-block radius, the "count" meaning of an integer Bc
+_CONNECTIVITY_BY_COUNT = {(1, 2): 1, (2, 4): 1, (2, 8): 2, (3, 6): 1, (3, 18): 2, (3, 26): 3}
+
+
+def as_structuring_element(Bc, ndim: int, fname: str, dtype=bool) -> np.ndarray:
+    """Return the structuring element `Bc` as a C-contiguous array of `dtype`.
+
+    Accepts what mahotas's ``get_structuring_elem`` accepts:
+
+    - None: the cross (city-block radius 1), e.g. 4-connectivity in 2-D;
+    - an int: a neighbour count (4 or 8 in 2-D; 6, 18 or 26 in 3-D) or a
+      city-block radius (``Bc[p] = sum(|p - centre|) <= Bc``);
+    - an array with `ndim` dimensions, each of odd size (so it has a centre).
+    """
+    if Bc is None:
+        Bc = 1
+    if isinstance(Bc, (bool, np.bool_)):
+        raise TypeError(f"karyo.{fname}: `Bc` must be None, an int or an array, got a bool")
+    if isinstance(Bc, (int, np.integer)):
+        radius = _CONNECTIVITY_BY_COUNT.get((ndim, int(Bc)), int(Bc))
+        if radius < 1:
+            raise ValueError(f"karyo.{fname}: `Bc` as an int must be a positive connectivity "
+                             f"(e.g. 4 or 8 in 2-D), got {Bc}")
+        radius = min(radius, ndim)
+        grid = np.indices((3,) * ndim) - 1
+        return np.ascontiguousarray(np.abs(grid).sum(0) <= radius, dtype=dtype)
+    element = np.asarray(Bc)
+    if element.dtype.kind not in _SUPPORTED_KINDS:
+        raise TypeError(f"karyo.{fname}: `Bc` has dtype {element.dtype}; expected a numeric "
+                        "or boolean array")
+    if element.ndim != ndim:
+        raise ValueError(f"karyo.{fname}: `Bc` has {element.ndim} dimensions; expected {ndim} "
+                         "(the same as the image)")
+    if element.size == 0 or any(s % 2 == 0 for s in element.shape):
+        raise ValueError(f"karyo.{fname}: `Bc` has shape {element.shape}; expected an odd "
+                         "size along every axis, so that it has a centre")
+    return np.ascontiguousarray(element, dtype=dtype)
+
+
+def neighbour_offsets(Bc: np.ndarray, include_centre: bool = False) -> np.ndarray:
+    """Coordinates, relative to the centre, of the nonzero elements of `Bc`.
+
+    Returns an int64 array of shape (k, ndim), in raster order of `Bc`.
+    """
+    centre = np.array(Bc.shape) // 2
+    coords = np.argwhere(Bc != 0) - centre
+    if not include_centre:
+        coords = coords[np.any(coords != 0, axis=1)]
+    return np.ascontiguousarray(coords, dtype=np.int64)

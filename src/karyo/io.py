@@ -1,0 +1,1 @@
+"""karyo.io (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.labeled (being written)."""

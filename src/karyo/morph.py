@@ -1,0 +1,1 @@
+"""karyo.morph (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.nuclei.__init__ (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.nuclei.batch (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.nuclei.evaluate (being written)."""

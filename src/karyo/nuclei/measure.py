@@ -1,0 +1,1 @@
+"""karyo.nuclei.measure (being written)."""

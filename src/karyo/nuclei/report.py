@@ -1,0 +1,1 @@
+"""karyo.nuclei.report (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.nuclei.segment (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.segmentation (being written)."""

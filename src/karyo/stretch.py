@@ -1,0 +1,1 @@
+"""karyo.stretch (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.thresholding (being written)."""

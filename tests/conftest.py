@@ -1,0 +1,50 @@
+"""Shared fixtures: the hand-segmented U2OS collection, when it is present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+# CI runs a bounded number of examples per property; a developer can ask for
+# more with HYPOTHESIS_PROFILE=thorough.
+settings.register_profile("ci", max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+U2OS = SHARED_DATA / "u2os"
+
+
+def u2os_names() -> list[str]:
+    """File names of the U2OS images, sorted by their number."""
+    if not (U2OS / "images").is_dir():
+        return []
+    return sorted((p.name for p in (U2OS / "images").glob("dna-*.png")),
+                  key=lambda name: int(name[4:-4]))
+
+
+@pytest.fixture(scope="session")
+def u2os_dir() -> Path:
+    if not (U2OS / "images").is_dir():
+        pytest.skip(f"the U2OS collection is not at {U2OS} (it sits beside the project as "
+                    "../shared/data; tests that need it skip without it)")
+    return U2OS
+
+
+def load_u2os(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The grey image (channel 0) and the ground-truth labels of one U2OS image."""
+    from PIL import Image
+
+    image = np.asarray(Image.open(U2OS / "images" / name))
+    truth = np.asarray(Image.open(U2OS / "labels" / name))
+    if image.ndim == 3:
+        image = image[..., 0]
+    if truth.ndim == 3:
+        truth = truth[..., 0]
+    return np.ascontiguousarray(image), np.ascontiguousarray(truth)
