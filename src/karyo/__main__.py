@@ -1,0 +1,1 @@
+"""`python -m karyo` runs the karyo command."""

@@ -1,0 +1,1 @@
+"""Writing one image's outputs (being written)."""
