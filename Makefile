@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 BUILD_TOOLS := meson-python>=0.15 meson>=1.2 ninja cython>=3.0 numpy>=1.25
 OUT ?= demo-output
 IMAGES ?=
+SANITIZE_TESTS ?= tests
 
-.PHONY: install install-test install-bench demo test bench lint clean
+.PHONY: install install-test install-bench demo test bench lint sanitize clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +34,25 @@ test: install-test
 	$(BIN)/python -m pytest -q
 
 bench: install-bench
-	$(BIN)/python benchmarks/run.py --out bench-output
+	$(BIN)/python benchmarks/run.py
 
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks examples
 
+# The kernels built with AddressSanitizer and UndefinedBehaviorSanitizer in a
+# separate environment, then the test suite run under them. Python itself is
+# not instrumented, so libasan is preloaded; leak checking is off because
+# CPython's own allocations would drown the report.
+ASAN_VENV := .venv-asan
+sanitize:
+	test -x $(ASAN_VENV)/bin/python || $(PYTHON) -m venv $(ASAN_VENV)
+	$(ASAN_VENV)/bin/python -m pip install -q --upgrade pip $(BUILD_TOOLS)
+	$(ASAN_VENV)/bin/python -m pip install -q --no-build-isolation \
+	    -Cbuild-dir=build/sanitize -Csetup-args=-Db_sanitize=address,undefined \
+	    -Csetup-args=-Db_lundef=false -Csetup-args=-Dbuildtype=debugoptimized -e '.[report,test]'
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(ASAN_VENV)/bin/python -m pytest -q -x -p no:cacheprovider $(SANITIZE_TESTS)
+
 clean:
-	rm -rf build $(VENV) $(OUT) bench-output
+	rm -rf build $(VENV) $(ASAN_VENV) $(OUT)
