@@ -1,1 +1,467 @@
-# Kernels for karyo (private): filled in by the module that owns them.
+# Kernels behind karyo.distance and karyo.segmentation.gvoronoi (private).
+#
+# Exact Euclidean distance transform by separable passes (Felzenszwalb &
+# Huttenlocher 2012): the first pass, along axis 0 of a binary image, is a pair
+# of linear sweeps; every later pass takes the lower envelope of the parabolas
+# q -> f[v] + (q - v)**2 along one axis. Squared distances are whole numbers
+# held in float64, so every sum and product is exact; the envelope's
+# intersections are divided in float64, which cannot round across a whole
+# number while numerators stay below 2**52 (any image that fits in memory).
+#
+# Ties go to the lower index in every pass, as in mahotas: among equally near
+# features the winner has the smallest coordinate along the last axis, then
+# the one before it, and so on.
+#
+# The kernels trust their caller: flat C-contiguous buffers, `shape` with at
+# least one axis and no zero-length axis.
+
+from libc.math cimport INFINITY, sqrt
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+
+ctypedef fused label_bits:
+    uint8_t
+    uint16_t
+    uint32_t
+    uint64_t
+
+
+cdef void _column_pass(const uint8_t* foreground, Py_ssize_t n0, Py_ssize_t m,
+                       double* sqdist, double* carry) noexcept nogil:
+    # Distance along axis 0 to the nearest background pixel, as two sweeps
+    # over whole rows so that the inner loops run along contiguous memory.
+    cdef Py_ssize_t i, j
+    cdef double* row
+    cdef const double* previous
+    cdef const uint8_t* mask
+    cdef double d
+    for j in range(m):
+        sqdist[j] = INFINITY if foreground[j] else 0.0
+    for i in range(1, n0):
+        row = sqdist + i * m
+        previous = row - m
+        mask = foreground + i * m
+        for j in range(m):
+            row[j] = previous[j] + 1.0 if mask[j] else 0.0
+    row = sqdist + (n0 - 1) * m
+    for j in range(m):
+        carry[j] = row[j]
+        row[j] = row[j] * row[j]
+    for i in range(n0 - 2, -1, -1):
+        row = sqdist + i * m
+        for j in range(m):
+            d = carry[j] + 1.0
+            d = row[j] if row[j] < d else d
+            carry[j] = d
+            row[j] = d * d
+
+
+cdef void _column_pass_nearest(const uint8_t* foreground, Py_ssize_t n0, Py_ssize_t m,
+                               double* sqdist, int64_t* nearest,
+                               int64_t* below) noexcept nogil:
+    # As _column_pass, also recording the flat index of the nearest background
+    # pixel; a tie between the one above and the one below goes to the one above.
+    cdef Py_ssize_t i, j
+    cdef int64_t* row
+    cdef const int64_t* previous
+    cdef const uint8_t* mask
+    cdef int64_t up, down
+    cdef double d
+    # forward: row of the last background pixel at or above (-1: none)
+    for j in range(m):
+        nearest[j] = -1 if foreground[j] else 0
+    for i in range(1, n0):
+        row = nearest + i * m
+        previous = row - m
+        mask = foreground + i * m
+        for j in range(m):
+            row[j] = previous[j] if mask[j] else i
+    # backward: the row of the next one at or below, then the nearer of the
+    # two, stored as a flat index
+    for j in range(m):
+        below[j] = -1
+    for i in range(n0 - 1, -1, -1):
+        row = nearest + i * m
+        mask = foreground + i * m
+        for j in range(m):
+            if not mask[j]:
+                below[j] = i
+                sqdist[i * m + j] = 0.0
+                row[j] = i * m + j
+                continue
+            up = row[j]
+            down = below[j]
+            if down < 0 and up < 0:
+                sqdist[i * m + j] = INFINITY
+                row[j] = i * m + j
+            elif down < 0 or (up >= 0 and i - up <= down - i):
+                d = <double>(i - up)
+                sqdist[i * m + j] = d * d
+                row[j] = up * m + j
+            else:
+                d = <double>(down - i)
+                sqdist[i * m + j] = d * d
+                row[j] = down * m + j
+
+
+cdef Py_ssize_t _lower_envelope(const double* f, Py_ssize_t n, Py_ssize_t* vertex,
+                                double* boundary) noexcept nogil:
+    # Parabolas with a finite apex form the envelope; returns how many (0: none).
+    # vertex[k] is the apex of the k-th and boundary[k] where it starts to win.
+    cdef Py_ssize_t q, k = -1, v
+    cdef double fq, s = 0.0
+    for q in range(n):
+        fq = f[q]
+        if fq == INFINITY:
+            continue
+        if k < 0:
+            k = 0
+            vertex[0] = q
+            boundary[0] = -INFINITY
+            continue
+        while True:
+            v = vertex[k]
+            s = ((fq + <double>(q * q)) - (f[v] + <double>(v * v))) / (2.0 * <double>(q - v))
+            if s > boundary[k]:
+                break
+            # on a tie at s the earlier parabola keeps s: drop the later one
+            k -= 1
+        k += 1
+        vertex[k] = q
+        boundary[k] = s
+    boundary[k + 1] = INFINITY
+    return k + 1
+
+
+cdef inline Py_ssize_t _run_end(const double* f, Py_ssize_t q, Py_ssize_t n) noexcept nogil:
+    while q < n and f[q] != 0.0:
+        q += 1
+    return q
+
+
+cdef void _envelope_line(const double* f, Py_ssize_t n, double* out, Py_ssize_t stride,
+                         Py_ssize_t* vertex, double* boundary) noexcept nogil:
+    # out[q * stride] = min over v of f[v] + (q - v)**2. A zero of f is a
+    # background pixel; the nearest candidate of any pixel between two zeros
+    # lies between them (inclusive), so each run of nonzero f is solved on
+    # its own and the zeros cost nothing.
+    cdef Py_ssize_t q = 0, start, end, low, high, p, k, v
+    while q < n:
+        if f[q] == 0.0:
+            out[q * stride] = 0.0
+            q += 1
+            continue
+        start = q
+        end = _run_end(f, q, n)
+        low = start - 1 if start > 0 else start
+        high = end if end < n else n - 1
+        if _lower_envelope(f + low, high - low + 1, vertex, boundary) == 0:
+            for p in range(start, end):
+                out[p * stride] = INFINITY
+        else:
+            k = 0
+            for p in range(start - low, end - low):
+                # `<` keeps the earlier parabola at an exact tie
+                while boundary[k + 1] < p:
+                    k += 1
+                v = vertex[k]
+                out[(p + low) * stride] = <double>((p - v) * (p - v)) + f[low + v]
+        q = end
+
+
+cdef void _envelope_line_nearest(const double* f, const int64_t* f_nearest, Py_ssize_t n,
+                                 double* out, int64_t* out_nearest, Py_ssize_t stride,
+                                 Py_ssize_t* vertex, double* boundary) noexcept nogil:
+    # As _envelope_line, also carrying the index of each winning parabola's
+    # nearest background pixel.
+    cdef Py_ssize_t q = 0, start, end, low, high, p, k, v
+    while q < n:
+        if f[q] == 0.0:
+            out[q * stride] = 0.0
+            out_nearest[q * stride] = f_nearest[q]
+            q += 1
+            continue
+        start = q
+        end = _run_end(f, q, n)
+        low = start - 1 if start > 0 else start
+        high = end if end < n else n - 1
+        if _lower_envelope(f + low, high - low + 1, vertex, boundary) == 0:
+            for p in range(start, end):
+                out[p * stride] = INFINITY
+                out_nearest[p * stride] = f_nearest[p]
+        else:
+            k = 0
+            for p in range(start - low, end - low):
+                while boundary[k + 1] < p:
+                    k += 1
+                v = vertex[k]
+                out[(p + low) * stride] = <double>((p - v) * (p - v)) + f[low + v]
+                out_nearest[(p + low) * stride] = f_nearest[low + v]
+        q = end
+
+
+cdef void _envelope_pass(double* sqdist, const int64_t* shape, int ndim, int axis,
+                         double* f, Py_ssize_t* vertex, double* boundary) noexcept nogil:
+    # Replace sqdist, along `axis`, by its lower envelope of parabolas.
+    cdef Py_ssize_t outer = 1, inner = 1, n = shape[axis], o, i, q, k
+    cdef double* line
+    for k in range(axis):
+        outer *= shape[k]
+    for k in range(axis + 1, ndim):
+        inner *= shape[k]
+    for o in range(outer):
+        for i in range(inner):
+            line = sqdist + o * n * inner + i
+            for q in range(n):
+                f[q] = line[q * inner]
+            _envelope_line(f, n, line, inner, vertex, boundary)
+
+
+cdef void _envelope_pass_nearest(double* sqdist, int64_t* nearest, const int64_t* shape,
+                                 int ndim, int axis, double* f, int64_t* f_nearest,
+                                 Py_ssize_t* vertex, double* boundary) noexcept nogil:
+    cdef Py_ssize_t outer = 1, inner = 1, n = shape[axis], o, i, q, k, base
+    for k in range(axis):
+        outer *= shape[k]
+    for k in range(axis + 1, ndim):
+        inner *= shape[k]
+    for o in range(outer):
+        for i in range(inner):
+            base = o * n * inner + i
+            for q in range(n):
+                f[q] = sqdist[base + q * inner]
+                f_nearest[q] = nearest[base + q * inner]
+            _envelope_line_nearest(f, f_nearest, n, sqdist + base, nearest + base, inner,
+                                   vertex, boundary)
+
+
+# 2-D specialisation: the column pass runs as a forward sweep into an int32
+# buffer and a backward sweep that hands each finished row, still in cache,
+# to the row pass; the output is written once. Needs rows < _NONE.
+cdef enum:
+    _NONE = 1 << 30
+
+
+cdef void _forward_sweep(const uint8_t* foreground, Py_ssize_t rows, Py_ssize_t cols,
+                         int32_t* above) noexcept nogil:
+    # above[i, j]: rows up to the nearest background pixel at or above (_NONE+: none)
+    cdef Py_ssize_t i, j
+    cdef int32_t* row
+    cdef const int32_t* previous
+    cdef const uint8_t* mask
+    for j in range(cols):
+        above[j] = _NONE if foreground[j] != 0 else 0
+    for i in range(1, rows):
+        row = above + i * cols
+        previous = row - cols
+        mask = foreground + i * cols
+        for j in range(cols):
+            # a branch-free select, so that gcc vectorises the sweep
+            row[j] = (previous[j] + 1) & -<int32_t>(mask[j] != 0)
+
+
+cdef void _edt_2d(const uint8_t* foreground, Py_ssize_t rows, Py_ssize_t cols,
+                  double* sqdist, bint take_root, int32_t* above, int32_t* carry, double* f,
+                  Py_ssize_t* vertex, double* boundary) noexcept nogil:
+    cdef Py_ssize_t i, j
+    cdef double* out_row
+    cdef const int32_t* up
+    cdef const uint8_t* mask
+    cdef int32_t d, farthest
+    _forward_sweep(foreground, rows, cols, above)
+    for j in range(cols):
+        carry[j] = _NONE
+    for i in range(rows - 1, -1, -1):
+        up = above + i * cols
+        mask = foreground + i * cols
+        farthest = 0
+        for j in range(cols):
+            d = (carry[j] + 1) & -<int32_t>(mask[j] != 0)
+            d = up[j] if up[j] < d else d
+            carry[j] = d
+            farthest = d if d > farthest else farthest
+        for j in range(cols):
+            f[j] = <double>carry[j] * <double>carry[j]
+        if farthest >= _NONE:
+            # columns without background (rare): no parabola there
+            for j in range(cols):
+                if carry[j] >= _NONE:
+                    f[j] = INFINITY
+        out_row = sqdist + i * cols
+        _envelope_line(f, cols, out_row, 1, vertex, boundary)
+        if take_root:
+            # while the row is in cache, rather than another pass over the image
+            for j in range(cols):
+                out_row[j] = sqrt(out_row[j])
+
+
+cdef void _voronoi_row(const double* f, const int32_t* source_row, Py_ssize_t n,
+                       const label_bits* labels, label_bits* out, Py_ssize_t row,
+                       Py_ssize_t* vertex, double* boundary) noexcept nogil:
+    # As _envelope_line on one row, writing the label of each pixel's nearest
+    # labelled pixel: column v of the winning parabola, row source_row[v].
+    cdef Py_ssize_t q = 0, start, end, low, high, p, k, v, cols = n
+    while q < n:
+        if f[q] == 0.0:
+            out[q] = labels[row * cols + q]
+            q += 1
+            continue
+        start = q
+        end = _run_end(f, q, n)
+        low = start - 1 if start > 0 else start
+        high = end if end < n else n - 1
+        if _lower_envelope(f + low, high - low + 1, vertex, boundary) == 0:
+            for p in range(start, end):
+                out[p] = 0
+        else:
+            k = 0
+            for p in range(start - low, end - low):
+                while boundary[k + 1] < p:
+                    k += 1
+                v = vertex[k] + low
+                out[p + low] = labels[source_row[v] * cols + v]
+        q = end
+
+
+cdef void _voronoi_2d(const uint8_t* unlabelled, const label_bits* labels, Py_ssize_t rows,
+                      Py_ssize_t cols, label_bits* out, int32_t* above, int32_t* carry,
+                      int32_t* source_row, double* f, Py_ssize_t* vertex,
+                      double* boundary) noexcept nogil:
+    cdef Py_ssize_t i, j
+    cdef const int32_t* up_row
+    cdef const uint8_t* mask
+    cdef int32_t up, down, i32
+    # above[i, j] is a distance here too; the labelled row is i - above[i, j]
+    _forward_sweep(unlabelled, rows, cols, above)
+    for j in range(cols):
+        carry[j] = _NONE
+    for i in range(rows - 1, -1, -1):
+        i32 = <int32_t>i
+        up_row = above + i * cols
+        mask = unlabelled + i * cols
+        for j in range(cols):
+            down = (carry[j] + 1) & -<int32_t>(mask[j] != 0)
+            carry[j] = down
+            up = up_row[j]
+            # the pixel above wins a tie, as in mahotas
+            if up <= down:
+                source_row[j] = i32 - up
+                f[j] = <double>up * <double>up if up < _NONE else INFINITY
+            else:
+                source_row[j] = i32 + down
+                f[j] = <double>down * <double>down if down < _NONE else INFINITY
+        _voronoi_row(f, source_row, cols, labels, out + i * cols, i, vertex, boundary)
+
+
+cdef int _buffers(const int64_t[::1] shape, Py_ssize_t** vertex, double** boundary,
+                  double** f, int64_t** f_nearest) noexcept nogil:
+    cdef Py_ssize_t longest = 1, k
+    for k in range(shape.shape[0]):
+        if shape[k] > longest:
+            longest = shape[k]
+    vertex[0] = <Py_ssize_t*>malloc(longest * sizeof(Py_ssize_t))
+    boundary[0] = <double*>malloc((longest + 1) * sizeof(double))
+    f[0] = <double*>malloc(longest * sizeof(double))
+    f_nearest[0] = <int64_t*>malloc(longest * sizeof(int64_t))
+    return (vertex[0] != NULL and boundary[0] != NULL and f[0] != NULL
+            and f_nearest[0] != NULL)
+
+
+def squared_edt(const uint8_t[::1] foreground, const int64_t[::1] shape,
+                double[::1] sqdist):
+    """Squared distance of each foreground pixel to the nearest background one.
+
+    Writes inf everywhere when there is no background pixel.
+    """
+    cdef int ndim = shape.shape[0], axis, ok
+    cdef Py_ssize_t n0 = shape[0], m = foreground.shape[0] // shape[0]
+    cdef Py_ssize_t* vertex = NULL
+    cdef double* boundary = NULL
+    cdef double* f = NULL
+    cdef int64_t* f_nearest = NULL
+    cdef double* carry = <double*>malloc(m * sizeof(double))
+    ok = _buffers(shape, &vertex, &boundary, &f, &f_nearest)
+    if carry == NULL or not ok:
+        free(carry); free(vertex); free(boundary); free(f); free(f_nearest)
+        raise MemoryError()
+    with nogil:
+        _column_pass(&foreground[0], n0, m, &sqdist[0], carry)
+        for axis in range(1, ndim):
+            _envelope_pass(&sqdist[0], &shape[0], ndim, axis, f, vertex, boundary)
+    free(carry); free(vertex); free(boundary); free(f); free(f_nearest)
+
+
+def nearest_background(const uint8_t[::1] foreground, const int64_t[::1] shape,
+                       double[::1] sqdist, int64_t[::1] nearest):
+    """Squared distance and flat index of the nearest background pixel.
+
+    Ties go to the smallest index along the last axis, then the previous
+    axes. Without any background pixel, sqdist is inf and nearest undefined.
+    """
+    cdef int ndim = shape.shape[0], axis, ok
+    cdef Py_ssize_t n0 = shape[0], m = foreground.shape[0] // shape[0]
+    cdef Py_ssize_t* vertex = NULL
+    cdef double* boundary = NULL
+    cdef double* f = NULL
+    cdef int64_t* f_nearest = NULL
+    cdef int64_t* below = <int64_t*>malloc(m * sizeof(int64_t))
+    ok = _buffers(shape, &vertex, &boundary, &f, &f_nearest)
+    if below == NULL or not ok:
+        free(below); free(vertex); free(boundary); free(f); free(f_nearest)
+        raise MemoryError()
+    with nogil:
+        _column_pass_nearest(&foreground[0], n0, m, &sqdist[0], &nearest[0], below)
+        for axis in range(1, ndim):
+            _envelope_pass_nearest(&sqdist[0], &nearest[0], &shape[0], ndim, axis, f,
+                                   f_nearest, vertex, boundary)
+    free(below); free(vertex); free(boundary); free(f); free(f_nearest)
+
+
+def take_labels(const label_bits[::1] labels, const int64_t[::1] nearest,
+                label_bits[::1] out):
+    """out[p] = labels[nearest[p]], on label bits of any 1, 2, 4 or 8-byte type."""
+    cdef Py_ssize_t p
+    with nogil:
+        for p in range(out.shape[0]):
+            out[p] = labels[nearest[p]]
+
+
+def squared_edt_2d(const uint8_t[:, ::1] foreground, double[:, ::1] sqdist,
+                   bint take_root=False):
+    """squared_edt for a 2-D image with fewer than 2**30 rows; take_root: unsquared."""
+    cdef Py_ssize_t rows = foreground.shape[0], cols = foreground.shape[1]
+    cdef int32_t* above = <int32_t*>malloc(rows * cols * sizeof(int32_t))
+    cdef int32_t* carry = <int32_t*>malloc(cols * sizeof(int32_t))
+    cdef double* f = <double*>malloc(cols * sizeof(double))
+    cdef Py_ssize_t* vertex = <Py_ssize_t*>malloc(cols * sizeof(Py_ssize_t))
+    cdef double* boundary = <double*>malloc((cols + 1) * sizeof(double))
+    if above == NULL or carry == NULL or f == NULL or vertex == NULL or boundary == NULL:
+        free(above); free(carry); free(f); free(vertex); free(boundary)
+        raise MemoryError()
+    with nogil:
+        _edt_2d(&foreground[0, 0], rows, cols, &sqdist[0, 0], take_root, above, carry, f, vertex,
+                boundary)
+    free(above); free(carry); free(f); free(vertex); free(boundary)
+
+
+def voronoi_2d(const uint8_t[:, ::1] unlabelled, const label_bits[:, ::1] labels,
+               label_bits[:, ::1] out):
+    """out[p] = labels of the nearest pixel where unlabelled is 0 (2-D, rows < 2**30).
+
+    Writes 0 everywhere when every pixel is unlabelled.
+    """
+    cdef Py_ssize_t rows = unlabelled.shape[0], cols = unlabelled.shape[1]
+    cdef int32_t* above = <int32_t*>malloc(rows * cols * sizeof(int32_t))
+    cdef int32_t* carry = <int32_t*>malloc(cols * sizeof(int32_t))
+    cdef int32_t* source_row = <int32_t*>malloc(cols * sizeof(int32_t))
+    cdef double* f = <double*>malloc(cols * sizeof(double))
+    cdef Py_ssize_t* vertex = <Py_ssize_t*>malloc(cols * sizeof(Py_ssize_t))
+    cdef double* boundary = <double*>malloc((cols + 1) * sizeof(double))
+    if (above == NULL or carry == NULL or source_row == NULL or f == NULL or vertex == NULL
+            or boundary == NULL):
+        free(above); free(carry); free(source_row); free(f); free(vertex); free(boundary)
+        raise MemoryError()
+    with nogil:
+        _voronoi_2d(&unlabelled[0, 0], &labels[0, 0], rows, cols, &out[0, 0], above, carry,
+                    source_row, f, vertex, boundary)
+    free(above); free(carry); free(source_row); free(f); free(vertex); free(boundary)
