@@ -1,0 +1,1 @@
+# Kernels for karyo.features (private).

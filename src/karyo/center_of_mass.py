@@ -1,0 +1,1 @@
+"""karyo.center_of_mass (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.colors (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.edge (being written)."""

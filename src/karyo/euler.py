@@ -1,0 +1,1 @@
+"""karyo.euler (being written)."""

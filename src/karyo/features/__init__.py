@@ -1,0 +1,1 @@
+"""karyo.features.__init__ (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.features.lbp (being written)."""

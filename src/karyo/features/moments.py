@@ -1,0 +1,1 @@
+"""karyo.features.moments (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.features.shape (being written)."""

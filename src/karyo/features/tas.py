@@ -1,0 +1,1 @@
+"""karyo.features.tas (being written)."""

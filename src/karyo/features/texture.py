@@ -1,0 +1,1 @@
+"""karyo.features.texture (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.features.zernike (being written)."""

@@ -1,0 +1,1 @@
+"""karyo.polygon (being written)."""

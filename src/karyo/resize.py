@@ -1,0 +1,1 @@
+"""karyo.resize (being written)."""

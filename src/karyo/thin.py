@@ -1,0 +1,1 @@
+"""karyo.thin (being written)."""
