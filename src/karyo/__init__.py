@@ -7,3 +7,7 @@ same defaults. Everything is plain numpy arrays in and out.
 """
 
 __version__ = "0.1.0"
+
+from .distance import distance
+
+from . import segmentation
