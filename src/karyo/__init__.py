@@ -8,6 +8,9 @@ same defaults. Everything is plain numpy arrays in and out.
 
 __version__ = "0.1.0"
 
+from .convolve import gaussian_filter, gaussian_filter1d
 from .distance import distance
+from .histogram import fullhistogram
+from .thresholding import otsu, rc, soft_threshold
 
-from . import segmentation
+from . import segmentation, thresholding
