@@ -8,9 +8,11 @@ same defaults. Everything is plain numpy arrays in and out.
 
 __version__ = "0.1.0"
 
+from .bbox import bbox, croptobbox
 from .convolve import gaussian_filter, gaussian_filter1d
 from .distance import distance
 from .histogram import fullhistogram
+from .labeled import border, borders, bwperim, label, labeled_sum
 from .thresholding import otsu, rc, soft_threshold
 
-from . import segmentation, thresholding
+from . import labeled, segmentation, thresholding
