@@ -78,3 +78,10 @@ def test_fullhistogram_on_u2os(u2os_dir):
 def test_fullhistogram_rejects(bad, error, word):
     with pytest.raises(error, match=word):
         fullhistogram(bad)
+
+
+def test_values_too_large_for_a_histogram_are_refused_before_allocating():
+    # Found by tests/test_fuzz.py: a uint64 pixel of 6e10 asked for 234 GiB.
+    image = np.array([[0, 62863634112]], np.uint64)
+    with pytest.raises(ValueError, match="`img` has values up to 62863634112"):
+        fullhistogram(image)

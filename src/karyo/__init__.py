@@ -12,7 +12,9 @@ from .bbox import bbox, croptobbox
 from .convolve import gaussian_filter, gaussian_filter1d
 from .distance import distance
 from .histogram import fullhistogram
+from .io import imread, imsave
 from .labeled import border, borders, bwperim, label, labeled_sum
+from .stretch import as_rgb, overlay, stretch, stretch_rgb
 from .thresholding import otsu, rc, soft_threshold
 
-from . import labeled, segmentation, thresholding
+from . import demos, io, labeled, segmentation, thresholding

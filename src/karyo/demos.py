@@ -1,1 +1,374 @@
-"""karyo.demos (being written)."""
+"""Demo images: ``load('nuclear')``, a synthetic fluorescence image of nuclei.
+
+mahotas ships photographs; karyo ships no image files at all. Its one demo
+image is *generated*, deterministically, by :func:`nuclear_image`: DNA-stained
+nuclei as a widefield microscope sees them, with the ground-truth labels that
+a real image lacks. Generation uses numpy only and takes well under a second.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+__all__ = ["load", "nuclear_image", "AVAILABLE_IMAGES"]
+
+AVAILABLE_IMAGES = ("nuclear",)
+
+_DEFAULT_SHAPE = (1024, 1344)
+_DEFAULT_SEED = 0
+# nuclei per pixel: 56 on the default 1024 x 1344 field, as in a dense U2OS well
+_NUCLEI_PER_PIXEL = 56 / (1024 * 1344)
+# the scene is rendered with this margin so blur and haze at the edges of the
+# field of view come from nuclei continuing outside it, not from wrap-around
+_MARGIN = 64
+_TEXTURE_TILE = 256
+
+
+def load(image_name: str, as_grey: bool | None = None, *,
+         return_labels: bool = False):
+    """Load a demo image by name.
+
+    Parameters
+    ----------
+    image_name : str
+        Name of the image (case-insensitive). karyo has one: ``'nuclear'``.
+    as_grey : bool, optional
+        Accepted for mahotas compatibility; the nuclear image is already grey.
+    return_labels : bool, optional
+        Also return the ground-truth label image.
+
+    Returns
+    -------
+    image : ndarray of uint8, shape (1024, 1344)
+    labels : ndarray of int32, same shape
+        Only if `return_labels`: 0 is background, 1..n the nuclei.
+
+    Raises
+    ------
+    ValueError
+        For a name karyo does not know (mahotas's photographs are not shipped).
+
+    See Also
+    --------
+    nuclear_image : the generator, for other seeds, sizes and densities.
+
+    Notes
+    -----
+    mahotas's ``'nuclear'`` is an RGB PNG with three identical channels;
+    karyo's is a 2-D grey image, which is what every step of the nuclei
+    tutorial uses (``mahotas.imread(..., as_grey=True)`` or channel 0).
+    The image is generated once and cached; each call returns a fresh copy.
+
+    Examples
+    --------
+    >>> from karyo import demos
+    >>> dna, truth = demos.load('nuclear', return_labels=True)
+    >>> dna.shape, dna.dtype, truth.dtype
+    ((1024, 1344), dtype('uint8'), dtype('int32'))
+    """
+    if not isinstance(image_name, str):
+        raise TypeError(f"karyo.demos.load: `image_name` must be a str, got "
+                        f"{type(image_name).__name__}")
+    if image_name.lower() not in AVAILABLE_IMAGES:
+        raise ValueError(f"karyo.demos.load: unknown demo image {image_name!r}; available: "
+                         f"{list(AVAILABLE_IMAGES)} (karyo ships only images it generates, "
+                         "not mahotas's photographs)")
+    image, labels = _cached_nuclear_image()
+    if return_labels:
+        return image.copy(), labels.copy()
+    return image.copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _cached_nuclear_image() -> tuple[np.ndarray, np.ndarray]:
+    image, labels = nuclear_image(return_labels=True)
+    image.flags.writeable = False
+    labels.flags.writeable = False
+    return image, labels
+
+
+def nuclear_image(seed: int = _DEFAULT_SEED, shape: tuple[int, int] = _DEFAULT_SHAPE,
+                  n_nuclei: int | None = None, *, return_labels: bool = False):
+    """Generate a realistic widefield image of DNA-stained nuclei, with its truth.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Seed of the numpy random Generator; the same seed, shape and count
+        give the same image on every platform.
+    shape : (int, int), optional
+        Height and width of the image (default 1024 x 1344, a camera frame).
+    n_nuclei : int, optional
+        Number of nuclei to place (default: 56 per 1024 x 1344 pixels). In a
+        crowded field fewer may fit; ``labels.max()`` says how many did.
+    return_labels : bool, optional
+        Also return the ground-truth labels.
+
+    Returns
+    -------
+    image : ndarray of uint8, shape `shape`
+    labels : ndarray of int32, shape `shape`
+        Only if `return_labels`: 0 is background, 1..n the nuclei; nuclei
+        that touch have distinct labels.
+
+    See Also
+    --------
+    load : the cached default image, as ``load('nuclear')``.
+
+    Notes
+    -----
+    The scene is built as a microscope forms it:
+
+    1. nuclei: ellipses (diameters about 30-90 px) with a boundary perturbed
+       by low-order Fourier harmonics, some placed in touching pairs and
+       clusters, some cut by the image border; where two overlap, a pixel
+       belongs to the nucleus it lies deeper inside (smaller normalised radius);
+    2. DNA density: per-nucleus brightness, granular chromatin texture
+       (band-pass filtered noise), bright heterochromatin foci, dark nucleoli,
+       and a few small, bright, condensed (mitotic) nuclei;
+    3. optics: a Gaussian point-spread function plus a wide, faint
+       out-of-focus haze (one FFT product), on an uneven background
+       (illumination gradient and vignetting);
+    4. camera: photon noise (Poisson, in its Gaussian approximation, which
+       is indistinguishable at these photon counts) plus Gaussian read noise,
+       and 8-bit quantisation.
+
+    Synthetic benchmark images of this kind follow Lehmussola et al.,
+    "Computational framework for simulating fluorescence microscope images
+    with cell populations", IEEE Trans. Med. Imaging 26(7), 2007 (SIMCEP).
+
+    Examples
+    --------
+    >>> from karyo.demos import nuclear_image
+    >>> image, labels = nuclear_image(seed=1, shape=(256, 256), n_nuclei=5,
+    ...                               return_labels=True)
+    >>> image.shape, int(labels.max())
+    ((256, 256), 5)
+    """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"karyo.demos.nuclear_image: `seed` must be an int, got "
+                        f"{type(seed).__name__}")
+    try:
+        height, width = (int(n) for n in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"karyo.demos.nuclear_image: `shape` must be (height, width), got "
+                         f"{shape!r}") from None
+    if height < 1 or width < 1:
+        raise ValueError(f"karyo.demos.nuclear_image: `shape` must be positive, got {shape!r}")
+    if n_nuclei is None:
+        n_nuclei = max(1, round(_NUCLEI_PER_PIXEL * height * width))
+    elif isinstance(n_nuclei, (bool, np.bool_)) or not isinstance(n_nuclei, (int, np.integer)):
+        raise TypeError(f"karyo.demos.nuclear_image: `n_nuclei` must be an int, got "
+                        f"{type(n_nuclei).__name__}")
+    elif n_nuclei < 0:
+        raise ValueError(f"karyo.demos.nuclear_image: `n_nuclei` must be >= 0, got {n_nuclei}")
+
+    rng = np.random.default_rng(int(seed))
+    canvas_shape = (_fast_fft_size(height + 2 * _MARGIN), _fast_fft_size(width + 2 * _MARGIN))
+    nuclei = _place_nuclei(rng, (height, width), int(n_nuclei))
+    density, canvas_labels = _render_nuclei(rng, canvas_shape, nuclei)
+    image = _photograph(rng, density, (height, width))
+    if not return_labels:
+        return image
+    labels = canvas_labels[_MARGIN:_MARGIN + height, _MARGIN:_MARGIN + width]
+    return image, _consecutive(labels)
+
+
+def _place_nuclei(rng: np.random.Generator, shape: tuple[int, int], count: int) -> list[dict]:
+    """Centres, sizes and shapes; about a third of nuclei touch a neighbour."""
+    height, width = shape
+    nuclei: list[dict] = []
+    centres = np.empty((count, 2))
+    reaches = np.empty(count)  # the farthest the boundary can go from the centre
+    attempts = 0
+    while len(nuclei) < count and attempts < 60 * count + 100:
+        attempts += 1
+        mitotic = rng.random() < 0.04
+        major = rng.uniform(12, 16) if mitotic else float(np.clip(rng.normal(33, 7), 15, 45))
+        minor = major * rng.uniform(0.62, 0.95)
+        order = np.arange(2, 6)
+        amplitudes = rng.normal(0, 0.05, order.size) / (order - 1)
+        if rng.random() < 0.15:  # kidney and bilobed shapes, common in U2OS
+            amplitudes[rng.integers(0, 2)] += rng.choice([-1, 1]) * rng.uniform(0.08, 0.14)
+        phases = rng.uniform(0, 2 * np.pi, order.size)
+        reach = major * (1 + np.abs(amplitudes).sum())
+        placed = len(nuclei)
+        if placed and rng.random() < 0.35:
+            partner = rng.integers(0, placed)
+            direction = rng.uniform(0, 2 * np.pi)
+            # centres a bit closer than the mean radii: the two share a boundary
+            gap = 0.88 * ((major + minor) / 2 + nuclei[partner]["mean_radius"])
+            centre = centres[partner] + gap * np.array([np.sin(direction), np.cos(direction)])
+            allowed = 0.82 * (reaches[:placed] + reach)
+            allowed[partner] = 0
+        else:
+            centre = rng.uniform((0, 0), (height, width))
+            allowed = 1.02 * (reaches[:placed] + reach)
+        if not (0 <= centre[0] < height and 0 <= centre[1] < width):
+            continue
+        if placed and np.any(np.hypot(*(centres[:placed] - centre).T) < allowed):
+            continue
+        centres[placed] = centre
+        reaches[placed] = reach
+        nuclei.append({
+            "centre": centre, "major": major, "minor": minor,
+            "angle": rng.uniform(0, np.pi), "order": order, "amplitudes": amplitudes,
+            "phases": phases, "reach": reach, "mean_radius": (major + minor) / 2,
+            "mitotic": mitotic,
+            "brightness": rng.uniform(1.7, 2.3) if mitotic else rng.lognormal(0, 0.22),
+        })
+    return nuclei
+
+
+def _render_nuclei(rng: np.random.Generator, canvas_shape: tuple[int, int],
+                   nuclei: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """DNA density (arbitrary units, ~1 in an average nucleus) and labels on the canvas."""
+    labels = np.zeros(canvas_shape, np.int32)
+    depth = np.full(canvas_shape, np.inf, np.float32)  # normalised radius of the owner
+    density = np.zeros(canvas_shape, np.float32)
+    # chromatin texture: one periodic tile, read at a random offset per nucleus
+    chromatin = _band_pass_noise(rng, (_TEXTURE_TILE, _TEXTURE_TILE), fine=1.2, coarse=4.0)
+    for label, nucleus in enumerate(nuclei, start=1):
+        cy, cx = nucleus["centre"] + _MARGIN
+        reach = int(np.ceil(nucleus["reach"])) + 2
+        top, left = int(cy) - reach, int(cx) - reach
+        window = (slice(top, top + 2 * reach + 1), slice(left, left + 2 * reach + 1))
+        dy = (np.arange(top, top + 2 * reach + 1) - cy)[:, None]
+        dx = (np.arange(left, left + 2 * reach + 1) - cx)[None, :]
+        cos, sin = np.cos(nucleus["angle"]), np.sin(nucleus["angle"])
+        along, across = dx * cos + dy * sin, dy * cos - dx * sin
+        theta = np.arctan2(across, along)
+        major, minor = nucleus["major"], nucleus["minor"]
+        radius = major * minor / np.hypot(minor * np.cos(theta), major * np.sin(theta))
+        wobble = 1 + sum(a * np.cos(k * theta + p) for k, a, p in
+                         zip(nucleus["order"], nucleus["amplitudes"], nucleus["phases"],
+                             strict=True))
+        rho = (np.hypot(along, across) / (radius * wobble)).astype(np.float32)
+        owned = (rho < 1) & (rho < depth[window])
+        labels[window][owned] = label
+        depth[window][owned] = rho[owned]
+
+        rows = (rng.integers(0, _TEXTURE_TILE) + np.arange(rho.shape[0])) % _TEXTURE_TILE
+        columns = (rng.integers(0, _TEXTURE_TILE) + np.arange(rho.shape[1])) % _TEXTURE_TILE
+        texture = chromatin[np.ix_(rows, columns)]
+        body = _nucleus_density(rng, nucleus, rho, dy, dx, texture)
+        density[window][owned] = body[owned]
+    return density, labels
+
+
+def _nucleus_density(rng: np.random.Generator, nucleus: dict, rho: np.ndarray,
+                     dy: np.ndarray, dx: np.ndarray, chromatin: np.ndarray) -> np.ndarray:
+    inside = np.clip(1 - rho * rho, 0, 1)
+    # a nucleus is thickest in the middle: a soft dome, flattened
+    body = nucleus["brightness"] * (0.72 + 0.28 * np.sqrt(inside))
+    texture = 0.45 if nucleus["mitotic"] else 0.24
+    body = (body * (1 + texture * chromatin)).astype(np.float32)
+    radius = nucleus["mean_radius"]
+    area = np.pi * nucleus["major"] * nucleus["minor"]
+    # heterochromatin foci: small bright Gaussian spots
+    for _ in range(rng.poisson(area / 180)):
+        spot_y, spot_x = _point_inside(rng, nucleus, 0.85)
+        sigma = rng.uniform(1.2, 2.6)
+        rows, columns, near_y, near_x = _neighbourhood(dy, dx, spot_y, spot_x, 4 * sigma)
+        spot = np.exp(-((near_y - spot_y) ** 2 + (near_x - spot_x) ** 2) / (2 * sigma * sigma))
+        body[rows, columns] += nucleus["brightness"] * rng.uniform(0.15, 0.45) * spot
+    # nucleoli: holes in the DNA stain
+    if not nucleus["mitotic"]:
+        for _ in range(rng.integers(0, 4)):
+            hole_y, hole_x = _point_inside(rng, nucleus, 0.55)
+            hole_radius = radius * rng.uniform(0.09, 0.17)
+            rows, columns, near_y, near_x = _neighbourhood(dy, dx, hole_y, hole_x,
+                                                           2.5 * hole_radius)
+            distance = np.hypot(near_y - hole_y, near_x - hole_x) / hole_radius
+            body[rows, columns] *= 1 - rng.uniform(0.3, 0.5) * np.exp(-distance ** 4)
+    return body
+
+
+def _neighbourhood(dy: np.ndarray, dx: np.ndarray, y: float, x: float, extent: float):
+    """Slices of the window within `extent` of (y, x), and their offsets."""
+    first_y, first_x = dy[0, 0], dx[0, 0]
+    rows = slice(max(int(y - extent - first_y), 0), max(int(y + extent - first_y) + 2, 0))
+    columns = slice(max(int(x - extent - first_x), 0), max(int(x + extent - first_x) + 2, 0))
+    return rows, columns, dy[rows], dx[:, columns]
+
+
+def _point_inside(rng: np.random.Generator, nucleus: dict, fraction: float) -> tuple:
+    """A random offset from the centre lying within `fraction` of the ellipse."""
+    angle = rng.uniform(0, 2 * np.pi)
+    distance = fraction * np.sqrt(rng.random())
+    along = distance * nucleus["major"] * np.cos(angle) * 0.9
+    across = distance * nucleus["minor"] * np.sin(angle) * 0.9
+    cos, sin = np.cos(nucleus["angle"]), np.sin(nucleus["angle"])
+    return along * sin + across * cos, along * cos - across * sin
+
+
+def _fast_fft_size(size: int) -> int:
+    """The smallest size >= `size` with no prime factor above 5 (FFTs are fastest there)."""
+    while True:
+        remainder = size
+        for prime in (2, 3, 5):
+            while remainder % prime == 0:
+                remainder //= prime
+        if remainder == 1:
+            return size
+        size += 1
+
+
+def _frequencies(shape: tuple[int, int]) -> np.ndarray:
+    """Squared spatial frequency (cycles/pixel) on the rfft2 grid."""
+    fy = np.fft.fftfreq(shape[0]).astype(np.float32)[:, None]
+    fx = np.fft.rfftfreq(shape[1]).astype(np.float32)[None, :]
+    return fy * fy + fx * fx
+
+
+def _gaussian_transfer(frequency2: np.ndarray, sigma: float) -> np.ndarray:
+    return np.exp(np.float32(-2 * np.pi ** 2 * sigma ** 2) * frequency2)
+
+
+def _band_pass_noise(rng: np.random.Generator, shape: tuple[int, int], fine: float,
+                     coarse: float) -> np.ndarray:
+    """Zero-mean, unit-variance noise with structure between `fine` and `coarse` pixels."""
+    frequency2 = _frequencies(shape)
+    spectrum = (rng.standard_normal(frequency2.shape, np.float32)
+                + 1j * rng.standard_normal(frequency2.shape, np.float32))
+    spectrum *= _gaussian_transfer(frequency2, fine) - _gaussian_transfer(frequency2, coarse)
+    noise = np.fft.irfft2(spectrum, s=shape).astype(np.float32)
+    noise /= noise.std() or 1
+    return noise
+
+
+def _photograph(rng: np.random.Generator, density: np.ndarray,
+                shape: tuple[int, int]) -> np.ndarray:
+    """What an 8-bit camera records of `density` through a widefield microscope."""
+    height, width = shape
+    frequency2 = _frequencies(density.shape)
+    optics = _gaussian_transfer(frequency2, 1.4) + 0.05 * _gaussian_transfer(frequency2, 22.0)
+    blurred = np.fft.irfft2(np.fft.rfft2(density) * optics, s=density.shape).astype(np.float32)
+    blurred = blurred[_MARGIN:_MARGIN + height, _MARGIN:_MARGIN + width]
+
+    y = np.linspace(-1, 1, height, dtype=np.float32)[:, None]
+    x = np.linspace(-1, 1, width, dtype=np.float32)[None, :]
+    slope_y, slope_x = rng.uniform(-0.12, 0.12, 2)
+    illumination = (1 - 0.18 * (x * x + y * y)) * (1 + slope_y * y + slope_x * x)
+    background = rng.uniform(6, 10) * (1 + 0.15 * y * slope_x + 0.1 * x)
+    signal_level = rng.uniform(52, 62)  # grey value of an average nucleus
+    expected = (background + signal_level * blurred) * illumination
+
+    # shot noise (variance = photons) and read noise in one normal draw: at
+    # >= 20 photons a pixel, Poisson is Gaussian to the eye, and 5x cheaper
+    photons_per_grey_level = 3.0
+    read_noise = 1.2
+    spread = np.sqrt(np.maximum(expected, 0) / photons_per_grey_level + read_noise ** 2)
+    recorded = expected + spread * rng.standard_normal(shape, np.float32)
+    return np.clip(np.rint(recorded), 0, 255).astype(np.uint8)
+
+
+def _consecutive(labels: np.ndarray) -> np.ndarray:
+    """Renumber the labels present as 1..n, keeping their order."""
+    present = np.flatnonzero(np.bincount(labels.ravel()))
+    present = present[present > 0]
+    relabel = np.zeros(int(labels.max()) + 1, np.int32)
+    relabel[present] = np.arange(1, present.size + 1, dtype=np.int32)
+    return relabel[labels]

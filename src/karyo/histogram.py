@@ -9,6 +9,10 @@ from .internal import as_array
 
 __all__ = ["fullhistogram"]
 
+# A histogram has img.max() + 1 bins: beyond this many (1 GiB of counts) the
+# request is almost surely a mistake (e.g. a label or ID image), not a picture.
+MAX_BINS = 2**28
+
 
 def as_nonnegative_integer_pixels(img, fname: str) -> np.ndarray:
     """Return the pixels of `img` as a 1-D unsigned array (a view where possible).
@@ -48,6 +52,13 @@ def fullhistogram(img) -> np.ndarray:
     hist : ndarray of np.uintc (uint32)
         Of size ``img.max() + 1`` (2 for a boolean image).
 
+    Raises
+    ------
+    ValueError
+        If `img` is empty, has negative values, or has values of
+        ``MAX_BINS`` (2**28) or more, whose histogram would not fit sensibly
+        in memory.
+
     See Also
     --------
     karyo.thresholding.otsu : a threshold computed from this histogram.
@@ -75,6 +86,11 @@ def fullhistogram(img) -> np.ndarray:
             return counts[:2].copy()
         top = int(np.flatnonzero(counts)[-1])
         return counts[:top + 1].copy()
-    counts = np.zeros(int(pixels.max()) + 1, np.uintc)
+    top = int(pixels.max())
+    if top >= MAX_BINS:
+        raise ValueError(f"karyo.fullhistogram: `img` has values up to {top}, which would need "
+                         f"a histogram of {top + 1} bins (the limit is {MAX_BINS}); rescale "
+                         "the image (e.g. to uint16) first")
+    counts = np.zeros(top + 1, np.uintc)
     _histogram.histogram(pixels, counts)
     return counts

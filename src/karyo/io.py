@@ -166,13 +166,27 @@ def _read_tiff(path: Path, limit: int) -> tuple[np.ndarray, bool]:
             with warnings.catch_warnings():
                 # tifffile warns and fills missing strips with zeros; we refuse instead
                 warnings.simplefilter("error")
-                image = series.asarray()
+                try:
+                    image = series.asarray()
+                except ValueError as error:
+                    if "imagecodecs" not in str(error):
+                        raise
+                    # LZW, JPEG... need the optional imagecodecs; Pillow decodes them
+                    image = _read_tiff_pages_with_pillow(path, shape)
     except ImageTooLargeError:
         raise
     except (Exception, Warning) as error:  # tifffile raises many types; all mean "bad file"
         raise ImageReadError(f"karyo.imread: cannot read {path} as TIFF: "
                              f"{_one_line(error)}") from None
     return _native(image), axes.endswith("S")
+
+
+def _read_tiff_pages_with_pillow(path: Path, shape: tuple) -> np.ndarray:
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as picture:
+        pages = [np.array(page) for page in ImageSequence.Iterator(picture)]
+    return np.stack(pages).reshape(shape)
 
 
 def _read_with_pillow(path: Path, limit: int) -> tuple[np.ndarray, bool]:

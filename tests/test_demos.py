@@ -1,0 +1,148 @@
+"""karyo.demos: the generated nuclear image looks and measures like a real one."""
+
+from __future__ import annotations
+
+import mahotas
+import numpy as np
+import pytest
+from conftest import load_u2os, u2os_names
+from scipy import ndimage
+
+from karyo import demos
+
+
+@pytest.fixture(scope="module")
+def nuclear():
+    return demos.load("nuclear", return_labels=True)
+
+
+def test_image_and_labels(nuclear):
+    image, labels = nuclear
+    assert image.shape == labels.shape == (1024, 1344)
+    assert image.dtype == np.uint8 and labels.dtype == np.int32
+    count = int(labels.max())
+    assert 40 <= count <= 70
+    # labels are exactly 1..n, each used
+    assert np.array_equal(np.unique(labels), np.arange(count + 1))
+
+
+def test_each_nucleus_is_one_connected_region_of_realistic_size(nuclear):
+    _, labels = nuclear
+    sizes = np.bincount(labels.ravel())[1:]
+    cut_by_border = set(np.unique(np.concatenate(
+        [labels[0], labels[-1], labels[:, 0], labels[:, -1]]))) - {0}
+    whole = [label - 1 for label in range(1, labels.max() + 1) if label not in cut_by_border]
+    # diameters ~30-90 px (small mitotic nuclei down to ~24 px)
+    assert sizes[whole].min() > np.pi * 11 ** 2
+    assert sizes[whole].max() < np.pi * 50 ** 2
+    assert np.pi * 20 ** 2 < np.median(sizes[whole]) < np.pi * 40 ** 2
+    for label, where in enumerate(ndimage.find_objects(labels), start=1):
+        _, pieces = ndimage.label(labels[where] == label)
+        assert pieces == 1, f"nucleus {label} is in {pieces} pieces"
+
+
+def test_some_nuclei_touch_and_some_are_cut_by_the_border(nuclear):
+    _, labels = nuclear
+    touching_pairs = set()
+    for a, b in ((labels[1:], labels[:-1]), (labels[:, 1:], labels[:, :-1])):
+        contact = (a != b) & (a > 0) & (b > 0)
+        touching_pairs |= set(zip(a[contact].tolist(), b[contact].tolist(), strict=True))
+    assert len({tuple(sorted(pair)) for pair in touching_pairs}) >= 5
+    border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    assert 2 <= len(set(border.tolist()) - {0}) <= 15
+
+
+def test_intensities_look_like_a_fluorescence_image(nuclear):
+    image, labels = nuclear
+    foreground, background = image[labels > 0], image[labels == 0]
+    assert np.median(foreground) > 3 * np.median(background) + 20
+    assert np.median(background) < 30
+    # not saturated, and noisy: the background is not flat
+    assert np.mean(image == 255) < 0.001
+    assert background.std() > 1
+    # texture inside nuclei: the spread within a nucleus is well above noise
+    means = ndimage.mean(image, labels, np.arange(1, labels.max() + 1))
+    spreads = ndimage.standard_deviation(image, labels, np.arange(1, labels.max() + 1))
+    assert np.median(spreads / means) > 0.08
+    # nuclei of varying brightness
+    assert means.std() / means.mean() > 0.1
+
+
+def test_otsu_of_the_image_finds_the_nuclei(nuclear):
+    # the tutorial's first step: a global Otsu threshold separates nuclei
+    image, labels = nuclear
+    smooth = mahotas.gaussian_filter(image, 2)
+    threshold = mahotas.otsu(smooth.astype(np.uint8))
+    found = smooth > threshold
+    truth = labels > 0
+    dice = 2 * np.sum(found & truth) / (found.sum() + truth.sum())
+    assert dice > 0.85
+
+
+@pytest.mark.skipif(not u2os_names(), reason="the U2OS collection is not present")
+def test_comparable_to_a_real_u2os_image(nuclear):
+    image, labels = nuclear
+    real, truth = load_u2os(u2os_names()[0])
+    # nuclei cover a similar fraction of the field, within a factor of 3
+    ratio = np.mean(labels > 0) / np.mean(truth > 0)
+    assert 1 / 3 < ratio < 3
+    # nucleus contrast over background of the same order
+    contrast = np.median(image[labels > 0]) - np.median(image[labels == 0])
+    real_contrast = np.median(real[truth > 0]) - np.median(real[truth == 0])
+    assert 0.4 < contrast / real_contrast < 2.5
+
+
+def test_deterministic_and_cached_copies():
+    first = demos.load("nuclear")
+    first[:] = 0  # modifying a returned copy must not reach the cache
+    second = demos.load("NUCLEAR")
+    assert second.any()
+    np.testing.assert_array_equal(second, demos.nuclear_image())
+    again, labels = demos.load("nuclear", return_labels=True)
+    np.testing.assert_array_equal(again, second)
+    assert again.flags.writeable and labels.flags.writeable
+
+
+def test_as_grey_is_accepted_for_mahotas_code():
+    np.testing.assert_array_equal(demos.load("nuclear", as_grey=True), demos.load("nuclear"))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 50), (64, 37), (300, 200)])
+def test_generator_other_shapes(shape):
+    image, labels = demos.nuclear_image(seed=3, shape=shape, return_labels=True)
+    assert image.shape == labels.shape == shape
+    assert image.dtype == np.uint8 and labels.dtype == np.int32
+    used = np.unique(labels)
+    assert np.array_equal(used[used > 0], np.arange(1, labels.max() + 1))
+
+
+def test_generator_seeds_and_counts():
+    a = demos.nuclear_image(seed=1, shape=(256, 256), n_nuclei=6)
+    b = demos.nuclear_image(seed=2, shape=(256, 256), n_nuclei=6)
+    assert not np.array_equal(a, b)
+    np.testing.assert_array_equal(a, demos.nuclear_image(seed=1, shape=(256, 256), n_nuclei=6))
+    _, labels = demos.nuclear_image(seed=1, shape=(256, 256), n_nuclei=6, return_labels=True)
+    assert labels.max() == 6
+    _, empty = demos.nuclear_image(seed=1, shape=(64, 64), n_nuclei=0, return_labels=True)
+    assert not empty.any()
+
+
+def test_unknown_name_lists_the_available_ones():
+    with pytest.raises(ValueError, match="nuclear") as error:
+        demos.load("lena")
+    assert "generates" in str(error.value)
+    with pytest.raises(TypeError, match="image_name"):
+        demos.load(3)
+
+
+def test_bad_generator_arguments():
+    with pytest.raises(ValueError, match="shape"):
+        demos.nuclear_image(shape=(0, 10))
+    with pytest.raises(ValueError, match="shape"):
+        demos.nuclear_image(shape=10)
+    with pytest.raises(TypeError, match="seed"):
+        demos.nuclear_image(seed=1.5)
+    with pytest.raises(TypeError, match="n_nuclei"):
+        demos.nuclear_image(n_nuclei=2.0)
+    with pytest.raises(ValueError, match="n_nuclei"):
+        demos.nuclear_image(n_nuclei=-1)
