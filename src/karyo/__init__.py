@@ -14,7 +14,25 @@ from .distance import distance
 from .histogram import fullhistogram
 from .io import imread, imsave
 from .labeled import border, borders, bwperim, label, labeled_sum
+from .morph import (
+    cdilate,
+    cerode,
+    close,
+    close_holes,
+    cwatershed,
+    dilate,
+    disk,
+    erode,
+    get_structuring_elem,
+    hitmiss,
+    locmax,
+    locmin,
+    majority_filter,
+    open,
+    regmax,
+    regmin,
+)
 from .stretch import as_rgb, overlay, stretch, stretch_rgb
 from .thresholding import otsu, rc, soft_threshold
 
-from . import demos, io, labeled, segmentation, thresholding
+from . import demos, io, labeled, morph, segmentation, thresholding
