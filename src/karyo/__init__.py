@@ -9,8 +9,12 @@ same defaults. Everything is plain numpy arrays in and out.
 __version__ = "0.1.0"
 
 from .bbox import bbox, croptobbox
+from .center_of_mass import center_of_mass
+from .colors import rgb2gray, rgb2grey, rgb2sepia
 from .convolve import gaussian_filter, gaussian_filter1d
 from .distance import distance
+from .edge import sobel
+from .euler import euler
 from .histogram import fullhistogram
 from .io import imread, imsave
 from .labeled import border, borders, bwperim, label, labeled_sum
@@ -33,6 +37,7 @@ from .morph import (
     regmin,
 )
 from .stretch import as_rgb, overlay, stretch, stretch_rgb
+from .thin import thin
 from .thresholding import otsu, rc, soft_threshold
 
-from . import demos, io, labeled, morph, segmentation, thresholding
+from . import colors, demos, edge, features, io, labeled, morph, polygon, segmentation, thresholding

@@ -1,1 +1,16 @@
-"""karyo.features.__init__ (being written)."""
+"""Feature extraction (the layout of ``mahotas.features``)."""
+
+from .moments import moments
+from .shape import eccentricity, ellipse_axes, roundness
+from .texture import haralick
+from .zernike import zernike, zernike_moments
+
+__all__ = [
+    "eccentricity",
+    "ellipse_axes",
+    "haralick",
+    "moments",
+    "roundness",
+    "zernike",
+    "zernike_moments",
+]

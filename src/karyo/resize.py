@@ -1,1 +1,0 @@
-"""karyo.resize (being written)."""
