@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-BUILD_TOOLS := meson-python>=0.15 meson>=1.2 ninja cython>=3.0 numpy>=1.25
+BUILD_TOOLS := 'meson-python>=0.15' 'meson>=1.2' ninja 'cython>=3.0' 'numpy>=1.25'
 OUT ?= demo-output
 IMAGES ?=
 SANITIZE_TESTS ?= tests
