@@ -27,7 +27,11 @@ install-bench: $(BIN)/python
 	$(BIN)/python -m pip install -q $(BUILD_TOOLS)
 	$(BIN)/python -m pip install -q --no-build-isolation -e '.[report,bench]'
 
+# The main job: segment, count, measure and score the demo image (plus any
+# IMAGES="a.tif b.png"), write labels, overlays, tables and report.html; then
+# the mahotas tutorial, step by step, with its figures.
 demo: install
+	$(BIN)/karyo demo --out $(OUT) --overwrite $(IMAGES)
 	$(BIN)/python examples/nuclei_tutorial.py --out $(OUT)/tutorial
 
 test: install-test

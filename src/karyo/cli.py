@@ -447,12 +447,21 @@ def _command_segment(arguments) -> int:
     return _segment_into(arguments, images, problems)
 
 
+DEMO_DIAMETER = (30, 120)
+
+
 def _command_demo(arguments) -> int:
     try:
         from karyo.demos import load
     except ImportError as error:
         raise UsageError(f"the demo image is not available: {error}") from None
-    image = load("nuclear", return_labels=True)[0]
+    image, truth = load("nuclear", return_labels=True)
+    if arguments.diameter is None:
+        # The demo's nuclei are 30-90 px across; the default range suits U2OS
+        # frames (70-200 px), so the demo says which scale it uses.
+        arguments.diameter = list(DEMO_DIAMETER)
+        print(f"demo image: nuclei about 30-90 px across, using --diameter "
+              f"{DEMO_DIAMETER[0]} {DEMO_DIAMETER[1]}")
     arguments.out.mkdir(parents=True, exist_ok=True)
     demo_path = arguments.out / ("demo-nuclear.png" if np.asarray(image).dtype in
                                  (np.uint8, np.uint16) else "demo-nuclear.tif")
@@ -460,7 +469,22 @@ def _command_demo(arguments) -> int:
         raise UsageError(f"{demo_path} exists; use --overwrite or --resume")
     _write_image(demo_path, np.asarray(image))
     images, problems = expand_inputs(arguments.images)
-    return _segment_into(arguments, [str(demo_path)] + images, problems)
+    status = _segment_into(arguments, [str(demo_path)] + images, problems)
+    _score_demo(arguments.out / f"{demo_path.stem}_labels.tif", truth)
+    return status
+
+
+def _score_demo(labels_path: Path, truth: np.ndarray) -> None:
+    """Print how the demo's segmentation scores against its generated truth."""
+    from karyo.nuclei.evaluate import evaluate
+    from karyo.nuclei.outputs import read_label_tiff
+
+    if not labels_path.exists():
+        return
+    scores = evaluate(read_label_tiff(labels_path)[0], truth)
+    print(f"demo score against its generated truth: {scores['n_pred']} of {scores['n_truth']} "
+          f"nuclei found, F1 at IoU 0.5 {scores['f1']:.3f}, average precision "
+          f"{scores['average_precision']:.3f}, Hausdorff {scores['hausdorff']:.1f} px")
 
 
 def _write_image(path: Path, image: np.ndarray) -> None:
