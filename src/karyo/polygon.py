@@ -57,8 +57,8 @@ def line(p0, p1, canvas: np.ndarray, color=1) -> None:
     >>> line((0, 0), (2, 4), canvas)
     >>> canvas
     array([[1, 1, 0, 0, 0],
-           [0, 0, 1, 0, 0],
-           [0, 0, 0, 1, 1]])
+           [0, 0, 1, 1, 0],
+           [0, 0, 0, 0, 1]])
     """
     canvas = _check_canvas(canvas, "line")
     y0, x0 = (int(v) for v in p0)
@@ -121,7 +121,7 @@ def fill_polygon(polygon, canvas: np.ndarray, color=1) -> None:
     >>> canvas = np.zeros((4, 4), int)
     >>> fill_polygon([(0, 0), (0, 2), (2, 2), (2, 0)], canvas)
     >>> canvas
-    array([[1, 1, 1, 0],
+    array([[0, 0, 0, 0],
            [1, 1, 1, 0],
            [1, 1, 1, 0],
            [0, 0, 0, 0]])
@@ -129,10 +129,13 @@ def fill_polygon(polygon, canvas: np.ndarray, color=1) -> None:
     canvas = _check_canvas(canvas, "fill_polygon")
     if not len(polygon):
         return
-    vertices = np.asarray(polygon)
-    if vertices.ndim != 2 or vertices.shape[1] != 2:
+    try:
+        vertices = np.asarray(polygon)
+    except ValueError:
+        vertices = None
+    if vertices is None or vertices.ndim != 2 or vertices.shape[1] != 2:
         raise ValueError("karyo.polygon.fill_polygon: `polygon` must be a sequence of (y, x) "
-                         f"pairs, got an array of shape {vertices.shape}")
+                         f"pairs, got {polygon!r}")
     min_y = int(vertices[:, 0].min())
     max_y = int(vertices[:, 0].max())
     if max_y < canvas.shape[0]:
@@ -252,7 +255,7 @@ def fill_convexhull(bwimg: np.ndarray) -> np.ndarray:
     >>> image = np.zeros((4, 4), bool)
     >>> image[0, 0] = image[0, 2] = image[2, 0] = image[2, 2] = True
     >>> fill_convexhull(image).astype(int)
-    array([[1, 1, 1, 0],
+    array([[1, 0, 1, 0],
            [1, 1, 1, 0],
            [1, 1, 1, 0],
            [0, 0, 0, 0]])

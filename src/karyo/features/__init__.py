@@ -2,6 +2,7 @@
 
 from .moments import moments
 from .shape import eccentricity, ellipse_axes, roundness
+from .tas import pftas, tas
 from .texture import haralick
 from .zernike import zernike, zernike_moments
 
@@ -10,7 +11,9 @@ __all__ = [
     "ellipse_axes",
     "haralick",
     "moments",
+    "pftas",
     "roundness",
+    "tas",
     "zernike",
     "zernike_moments",
 ]

@@ -1,1 +1,0 @@
-"""karyo.features.lbp (being written)."""
