@@ -380,122 +380,228 @@ ctypedef fused index_t:
     int64_t
 
 
-cdef struct BucketBits:
-    # A two-level bitmap of the non-empty buckets: the lowest one is found
-    # with two count-trailing-zeros.
+ctypedef fused label_t:
+    # Labels of the bucket flood: the narrowest type that holds them keeps the
+    # randomly accessed label array in cache.
+    uint8_t
+    uint16_t
+    int32_t
+    int64_t
+
+
+cdef struct BucketState:
+    # One FIFO per key: a chain of fixed-size blocks taken from a shared pool.
+    Py_ssize_t head_block
+    Py_ssize_t head_position
+    Py_ssize_t tail_block
+    Py_ssize_t tail_position
+
+
+cdef struct Buckets:
+    # A bucket queue whose FIFOs append to contiguous blocks, so pushing and
+    # popping stream through memory instead of chasing a per-pixel linked list
+    # (that list cost a cache miss per push and per pop). A two-level bitmap
+    # of the non-empty buckets finds the lowest one with two
+    # count-trailing-zeros.
     uint64_t* words
     uint64_t summary[16]
     Py_ssize_t n_summary
+    BucketState* states
+    void* entries
+    Py_ssize_t* block_next
+    Py_ssize_t n_blocks
+    Py_ssize_t block_capacity
+    Py_ssize_t free_block
+    Py_ssize_t block_shift
+    bint failed
 
 
-cdef inline void bucket_push(BucketBits* bits, index_t* heads, index_t* tails,
-                             index_t* following, Py_ssize_t index,
-                             Py_ssize_t key) noexcept nogil:
-    cdef uint64_t bit = 1ULL << (key & 63)
-    if bits.words[key >> 6] & bit:
-        following[tails[key]] = <index_t>index
-    else:
-        heads[key] = <index_t>index
-        bits.words[key >> 6] |= bit
-        bits.summary[key >> 12] |= 1ULL << ((key >> 6) & 63)
-    tails[key] = <index_t>index
-
-
-cdef inline Py_ssize_t bucket_pop(BucketBits* bits, index_t* heads, index_t* tails,
-                                  const index_t* following) noexcept nogil:
-    """Remove and return the first pixel of the lowest bucket; -1 when empty."""
-    cdef Py_ssize_t word = 0, key, index
-    while word < bits.n_summary and bits.summary[word] == 0:
-        word += 1
-    if word == bits.n_summary:
+cdef int buckets_init(Buckets* queue, Py_ssize_t n_buckets, Py_ssize_t block_shift,
+                      Py_ssize_t initial_blocks, Py_ssize_t entry_size) noexcept nogil:
+    cdef Py_ssize_t key
+    memset(queue, 0, sizeof(Buckets))
+    queue.n_summary = (n_buckets // 64 + 63) // 64
+    queue.block_shift = block_shift
+    queue.block_capacity = initial_blocks
+    queue.free_block = -1
+    queue.words = <uint64_t*>calloc(n_buckets // 64, sizeof(uint64_t))
+    queue.states = <BucketState*>malloc(n_buckets * sizeof(BucketState))
+    queue.entries = malloc((initial_blocks << block_shift) * entry_size)
+    queue.block_next = <Py_ssize_t*>malloc(initial_blocks * sizeof(Py_ssize_t))
+    if (queue.words == NULL or queue.states == NULL or queue.entries == NULL
+            or queue.block_next == NULL):
         return -1
-    word = word * 64 + karyo_ctz64(bits.summary[word])
-    key = word * 64 + karyo_ctz64(bits.words[word])
-    index = heads[key]
-    if index == tails[key]:
-        bits.words[word] &= ~(1ULL << (key & 63))
-        if bits.words[word] == 0:
-            bits.summary[word >> 6] &= ~(1ULL << (word & 63))
+    for key in range(n_buckets):
+        queue.states[key].head_block = -1
+        queue.states[key].tail_block = -1
+    return 0
+
+
+cdef void buckets_free(Buckets* queue) noexcept nogil:
+    free(queue.words); free(queue.states); free(queue.entries); free(queue.block_next)
+
+
+cdef Py_ssize_t new_block(Buckets* queue, Py_ssize_t entry_size) noexcept nogil:
+    """Index of a free block (grows the pool when needed); -1 if out of memory."""
+    cdef Py_ssize_t block = queue.free_block, capacity
+    cdef void* entries
+    cdef Py_ssize_t* block_next
+    if block >= 0:
+        queue.free_block = queue.block_next[block]
+        return block
+    if queue.n_blocks == queue.block_capacity:
+        capacity = 2 * queue.block_capacity
+        entries = realloc(queue.entries, (capacity << queue.block_shift) * entry_size)
+        if entries == NULL:
+            return -1
+        queue.entries = entries
+        block_next = <Py_ssize_t*>realloc(queue.block_next, capacity * sizeof(Py_ssize_t))
+        if block_next == NULL:
+            return -1
+        queue.block_next = block_next
+        queue.block_capacity = capacity
+    queue.n_blocks += 1
+    return queue.n_blocks - 1
+
+
+cdef inline void bucket_push(Buckets* queue, index_t* unused, Py_ssize_t index,
+                             Py_ssize_t key) noexcept nogil:
+    # `unused` only selects the entry type.
+    cdef BucketState* state = &queue.states[key]
+    cdef Py_ssize_t block = state.tail_block, grown
+    if block < 0:
+        block = new_block(queue, sizeof(index_t))
+        if block < 0:
+            queue.failed = True
+            return
+        state.head_block = block
+        state.tail_block = block
+        state.head_position = 0
+        state.tail_position = 0
+    elif state.tail_position >> queue.block_shift:
+        grown = new_block(queue, sizeof(index_t))
+        if grown < 0:
+            queue.failed = True
+            return
+        queue.block_next[block] = grown
+        state.tail_block = grown
+        state.tail_position = 0
+        block = grown
+    (<index_t*>queue.entries)[(block << queue.block_shift) + state.tail_position] = <index_t>index
+    state.tail_position += 1
+    queue.words[key >> 6] |= 1ULL << (key & 63)
+    queue.summary[key >> 12] |= 1ULL << ((key >> 6) & 63)
+
+
+cdef inline Py_ssize_t bucket_pop(Buckets* queue, index_t* unused) noexcept nogil:
+    """Remove and return the first pixel of the lowest bucket; -1 when empty."""
+    cdef Py_ssize_t word = 0, key, index, block, position
+    cdef BucketState* state
+    while word < queue.n_summary and queue.summary[word] == 0:
+        word += 1
+    if word == queue.n_summary:
+        return -1
+    word = word * 64 + karyo_ctz64(queue.summary[word])
+    key = word * 64 + karyo_ctz64(queue.words[word])
+    state = &queue.states[key]
+    block = state.head_block
+    position = state.head_position
+    index = (<index_t*>queue.entries)[(block << queue.block_shift) + position]
+    position += 1
+    if block == state.tail_block and position == state.tail_position:
+        # Empty: keep the block for the next push to this key.
+        state.head_position = 0
+        state.tail_position = 0
+        queue.words[word] &= ~(1ULL << (key & 63))
+        if queue.words[word] == 0:
+            queue.summary[word >> 6] &= ~(1ULL << (word & 63))
+    elif position >> queue.block_shift:
+        state.head_block = queue.block_next[block]
+        state.head_position = 0
+        queue.block_next[block] = queue.free_block
+        queue.free_block = block
     else:
-        heads[key] = following[index]
+        state.head_position = position
     return index
 
 
-def watershed_buckets(const key_t[::1] keys, index_t[::1] labels, uint8_t[::1] lines,
+def watershed_buckets(const key_t[::1] keys, label_t[::1] labels, index_t[::1] entry_type,
+                      uint8_t[::1] lines,
                       const uint8_t[::1] border, const Py_ssize_t[::1] shape,
                       const Py_ssize_t[:, ::1] offsets, const Py_ssize_t[::1] deltas):
     """Seeded watershed for 8/16-bit keys: a bucket queue, FIFO within a bucket.
 
     `labels` holds the markers on entry (0 = unlabelled) and the regions on exit.
-    `lines` is empty unless separating lines are wanted. `border` flags pixels
+    `entry_type` (empty) selects the queue's index type. `lines` is empty unless separating lines are wanted. `border` flags pixels
     whose neighbourhood may leave the image. labels == 0 means "never queued";
     `status` (kept only for lines) tells queued (1) from done (2).
     """
     cdef Py_ssize_t size = keys.shape[0], ndim = shape.shape[0], n_offsets = offsets.shape[0]
     cdef Py_ssize_t n_buckets = 256 if key_t is uint8_t else 65536
+    # Few keys: long blocks; 65536 keys: short ones, as each live key holds one.
+    cdef Py_ssize_t block_shift = 10 if key_t is uint8_t else 6
     cdef Py_ssize_t index, j, neighbour
-    cdef index_t label
+    cdef label_t label
     cdef bint want_lines = lines.shape[0] != 0
     cdef uint8_t* status = NULL
-    cdef index_t* label_data
+    cdef label_t* label_data
     cdef const key_t* key_data
-    cdef index_t* heads
-    cdef index_t* tails
-    cdef index_t* following
-    cdef BucketBits bits
+    cdef const uint8_t* border_data
+    cdef const Py_ssize_t* delta_data
+    cdef Buckets queue
+    cdef int prepared
     if size == 0:
         return
     label_data = &labels[0]
     key_data = &keys[0]
-    heads = <index_t*>malloc(n_buckets * sizeof(index_t))
-    tails = <index_t*>malloc(n_buckets * sizeof(index_t))
-    following = <index_t*>malloc(size * sizeof(index_t))
-    bits.words = <uint64_t*>calloc(n_buckets // 64, sizeof(uint64_t))
-    bits.n_summary = (n_buckets // 64 + 63) // 64
-    memset(bits.summary, 0, sizeof(bits.summary))
+    border_data = &border[0]
+    delta_data = &deltas[0] if n_offsets else NULL
+    prepared = buckets_init(&queue, n_buckets, block_shift,
+                            (size >> block_shift) // 4 + 16, sizeof(index_t))
     if want_lines:
         status = <uint8_t*>calloc(size, 1)
-    if (heads == NULL or tails == NULL or following == NULL or bits.words == NULL
-            or (want_lines and status == NULL)):
-        free(heads); free(tails); free(following); free(bits.words); free(status)
+    if prepared < 0 or (want_lines and status == NULL):
+        buckets_free(&queue); free(status)
         raise MemoryError()
     with nogil:
         # Marker pixels enter the queue in raster order.
         for index in range(size):
             if label_data[index] != 0:
-                bucket_push(&bits, heads, tails, following, index, key_data[index])
+                bucket_push(&queue, <index_t*>NULL, index, key_data[index])
                 if want_lines:
                     status[index] = 1
-        while True:
-            index = bucket_pop(&bits, heads, tails, following)
+        while not queue.failed:
+            index = bucket_pop(&queue, <index_t*>NULL)
             if index < 0:
                 break
             label = label_data[index]
             if want_lines:
                 status[index] = 2
-            if not want_lines and not border[index]:
+            if not want_lines and not border_data[index]:
                 # The common case, kept branch-light.
                 for j in range(n_offsets):
-                    neighbour = index + deltas[j]
+                    neighbour = index + delta_data[j]
                     if label_data[neighbour] == 0:
                         label_data[neighbour] = label
-                        bucket_push(&bits, heads, tails, following, neighbour,
-                                    key_data[neighbour])
+                        bucket_push(&queue, <index_t*>NULL, neighbour, key_data[neighbour])
                 continue
             for j in range(n_offsets):
-                if border[index]:
+                if border_data[index]:
                     if not neighbour_at(index, &shape[0], ndim, &offsets[j, 0], &neighbour):
                         continue
                 else:
-                    neighbour = index + deltas[j]
+                    neighbour = index + delta_data[j]
                 if label_data[neighbour] == 0:
                     label_data[neighbour] = label
-                    bucket_push(&bits, heads, tails, following, neighbour, key_data[neighbour])
+                    bucket_push(&queue, <index_t*>NULL, neighbour, key_data[neighbour])
                     if want_lines:
                         status[neighbour] = 1
                 elif want_lines and status[neighbour] == 1 and label_data[neighbour] != label:
                     lines[neighbour] = 1
-    free(heads); free(tails); free(following); free(bits.words); free(status)
+    failed = queue.failed
+    buckets_free(&queue); free(status)
+    if failed:
+        raise MemoryError()
 
 
 cdef inline bint heap_less(pixel_t value, int64_t order, pixel_t other_value,

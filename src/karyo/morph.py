@@ -1026,30 +1026,39 @@ def cwatershed(surface: np.ndarray, markers: np.ndarray, Bc=None, return_lines: 
     element = as_structuring_element(Bc, relief.ndim, "cwatershed", dtype=relief.dtype)
     labels = np.array(seeds, dtype=np.int64, order="C", copy=True)
     lines = np.zeros(relief.shape, bool) if return_lines else None
-    # The 8/16-bit flood runs on int32 labels and indices when they fit: half
-    # the memory traffic of int64.
-    narrow = (relief.size < 2**31 and relief.dtype.itemsize <= 2 and labels.size
-              and np.iinfo(np.int32).min <= labels.min() and labels.max() <= np.iinfo(np.int32).max)
+    # The 8/16-bit flood runs on the narrowest labels that hold the markers
+    # (the label array is read at random, so its size decides the cache
+    # misses) and on int32 queue entries when the image allows.
+    narrow = None
+    if relief.dtype.itemsize <= 2 and labels.size:
+        lowest, highest = labels.min(), labels.max()
+        for candidate in (np.uint8, np.uint16, np.int32):
+            if np.iinfo(candidate).min <= lowest and highest <= np.iinfo(candidate).max:
+                narrow = candidate
+                break
     if relief.size:
         offsets = neighbour_offsets(element).astype(np.intp, copy=False)
         deltas = _flat_deltas(offsets, relief.shape)
         # mahotas skips an offset that lands on the pixel itself in flat indexing.
         offsets, deltas = np.ascontiguousarray(offsets[deltas != 0]), deltas[deltas != 0]
-        flood_labels = labels.astype(np.int32) if narrow else labels
+        flood_labels = labels.astype(narrow) if narrow is not None else labels
+        entry_type = np.empty(0, np.int32 if relief.size < 2**31 else np.int64)
         arguments = (flood_labels.reshape(-1),
                      lines.view(np.uint8).reshape(-1) if return_lines else np.empty(0, np.uint8),
                      _border_flags(relief.shape, offsets), _shape_vector(relief),
                      np.ascontiguousarray(offsets).reshape(len(offsets), relief.ndim), deltas)
         flat = _kernel_view(relief)
         if relief.dtype in (np.bool_, np.uint8, np.uint16):
-            _morph.watershed_buckets(flat, *arguments)
+            _morph.watershed_buckets(flat, arguments[0], entry_type, *arguments[1:])
         elif relief.dtype == np.int8:
-            _morph.watershed_buckets(flat.view(np.uint8) ^ np.uint8(0x80), *arguments)
+            _morph.watershed_buckets(flat.view(np.uint8) ^ np.uint8(0x80), arguments[0],
+                                     entry_type, *arguments[1:])
         elif relief.dtype == np.int16:
-            _morph.watershed_buckets(flat.view(np.uint16) ^ np.uint16(0x8000), *arguments)
+            _morph.watershed_buckets(flat.view(np.uint16) ^ np.uint16(0x8000), arguments[0],
+                                     entry_type, *arguments[1:])
         else:
             _morph.watershed_heap(flat, *arguments)
-        if narrow:
+        if narrow is not None:
             labels = flood_labels.astype(np.int64)
     if return_lines:
         return labels, lines
