@@ -1,6 +1,8 @@
 """karyo.convolve against mahotas and scipy.ndimage (the same Gaussian kernel)."""
 
 import contextlib
+import multiprocessing
+import os
 
 import mahotas
 import numpy as np
@@ -253,3 +255,14 @@ def test_cval_with_derivative_keeps_the_axis_order():
     first = np.pad(first, ((0, 0), (20, 20)), constant_values=5.0)
     expected = ndi.gaussian_filter1d(first, 2.0, axis=1, truncate=4.0)[:, 20:-20]
     np.testing.assert_allclose(result, expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_threaded_filter_works_in_a_forked_child():
+    # The thread pool made in the parent has no threads in a forked child;
+    # before the fix, the child's first large filter waited forever.
+    image = np.random.default_rng(0).integers(0, 255, (700, 700)).astype(np.uint8)
+    expected = gaussian_filter(image, 2)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        result = pool.apply_async(gaussian_filter, (image, 2)).get(timeout=120)
+    np.testing.assert_array_equal(result, expected)

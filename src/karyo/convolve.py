@@ -247,6 +247,17 @@ _MIN_PIXELS_PER_THREAD = 1 << 16
 _executor: ThreadPoolExecutor | None = None
 
 
+def _forget_executor_after_fork() -> None:
+    # A forked child inherits the pool object but not its threads: work
+    # submitted to it would wait forever. The child makes its own when needed.
+    global _executor
+    _executor = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_executor_after_fork)
+
+
 def _in_threads(function, chunks: list, size: int) -> None:
     """Run `function` on each chunk, in parallel when the work is large enough."""
     global _executor
