@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import mahotas
 import numpy as np
 import pytest
@@ -11,8 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import karyo.bbox as kbbox
 from karyo import labeled
+
+# The module: the attribute karyo.bbox is the function, as in mahotas.
+kbbox = importlib.import_module("karyo.bbox")
 
 PIXEL_DTYPES = [np.bool_, np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32,
                 np.uint64, np.int64, np.float16, np.float32, np.float64]
