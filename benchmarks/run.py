@@ -360,8 +360,8 @@ def scaling_exponent(image: np.ndarray, repeat: int) -> list[tuple[str, float]]:
     }
     exponents = []
     for name, operation in operations.items():
-        times = [median_times({"karyo": lambda s=inputs[side]: operation(s)}, repeat)["karyo"]
-                 for side in sides]
+        times = [median_times({"karyo": lambda s=inputs[side], op=operation: op(s)},
+                              repeat)["karyo"] for side in sides]
         slope = np.polyfit(np.log([side * side for side in sides]), np.log(times), 1)[0]
         exponents.append((name, float(slope)))
     return exponents

@@ -130,11 +130,11 @@ def layouts(canonical: np.ndarray) -> dict[str, np.ndarray]:
 def assert_same_result(result, expected, context: str) -> None:
     if isinstance(expected, tuple):
         assert isinstance(result, tuple) and len(result) == len(expected), context
-        for r, e in zip(result, expected):
+        for r, e in zip(result, expected, strict=True):
             assert_same_result(r, e, context)
     elif isinstance(expected, list):
         assert len(result) == len(expected), context
-        for r, e in zip(result, expected):
+        for r, e in zip(result, expected, strict=True):
             assert_same_result(r, e, context)
     else:
         np.testing.assert_array_equal(np.asarray(result), np.asarray(expected), err_msg=context)
@@ -234,5 +234,5 @@ def test_threads_give_the_results_of_a_single_caller(spec):
         thread.start()
     for thread in threads:
         thread.join()
-    for result, expected in zip(together, alone):
+    for result, expected in zip(together, alone, strict=True):
         assert_same_result(result, expected, spec.name)
