@@ -17,6 +17,7 @@ from .internal import (
     INTEGER_KINDS,
     as_array,
     as_structuring_element,
+    check_dtype,
     get_output,
     neighbour_offsets,
 )
@@ -332,12 +333,6 @@ def erode(A: np.ndarray, Bc=None, out: np.ndarray | None = None,
     return _grey_morphology(A, Bc, out, output, "erode", _morph.erode)
 
 
-def _check_integer(array: np.ndarray, fname: str, name: str) -> None:
-    if array.dtype.kind not in INTEGER_KINDS:
-        raise TypeError(f"karyo.{fname}: `{name}` has dtype {array.dtype}; expected bool or "
-                        "integer values (as mahotas)")
-
-
 def open(f: np.ndarray, Bc=None, out: np.ndarray | None = None,
          output: np.ndarray | None = None) -> np.ndarray:
     """Morphological opening: erosion followed by dilation with the same `Bc`.
@@ -375,7 +370,7 @@ def open(f: np.ndarray, Bc=None, out: np.ndarray | None = None,
     False
     """
     image = as_array(f, "open", "f")
-    _check_integer(image, "open", "f")
+    check_dtype(image, INTEGER_KINDS, "open", "f")
     eroded = erode(image, Bc, out=_resolve_out(out, output, "open"))
     return dilate(eroded.copy(), Bc, out=eroded)
 
@@ -416,7 +411,7 @@ def close(f: np.ndarray, Bc=None, out: np.ndarray | None = None,
     True
     """
     image = as_array(f, "close", "f")
-    _check_integer(image, "close", "f")
+    check_dtype(image, INTEGER_KINDS, "close", "f")
     dilated = dilate(image, Bc, out=_resolve_out(out, output, "close"))
     return erode(dilated.copy(), Bc, out=dilated)
 
@@ -457,7 +452,7 @@ def cdilate(f: np.ndarray, g: np.ndarray, Bc=None, n: int = 1) -> np.ndarray:
     array([1, 1, 0, 0, 0])
     """
     marker = as_array(f, "cdilate", "f")
-    _check_integer(marker, "cdilate", "f")
+    check_dtype(marker, INTEGER_KINDS, "cdilate", "f")
     mask = as_array(g, "cdilate", "g")
     if mask.shape != marker.shape:
         raise ValueError(f"karyo.cdilate: `g` has shape {mask.shape}; expected {marker.shape} "
@@ -513,7 +508,7 @@ def cerode(f: np.ndarray, g: np.ndarray, Bc=None, out: np.ndarray | None = None,
         raise ValueError(f"karyo.cerode: `g` has shape {mask.shape}; expected {image.shape} "
                          "(the shape of `f`)")
     image = np.maximum(image, mask)
-    _check_integer(image, "cerode", "f")
+    check_dtype(image, INTEGER_KINDS, "cerode", "f")
     eroded = erode(image, Bc, out=_resolve_out(out, output, "cerode"))
     return np.maximum(eroded, mask, out=eroded)
 
