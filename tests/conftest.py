@@ -48,3 +48,23 @@ def load_u2os(name: str) -> tuple[np.ndarray, np.ndarray]:
     if truth.ndim == 3:
         truth = truth[..., 0]
     return np.ascontiguousarray(image), np.ascontiguousarray(truth)
+
+
+def with_layout(array: np.ndarray, layout: str) -> np.ndarray:
+    """The same values as `array` in another memory layout.
+
+    `layout` is 'c' (unchanged), 'fortran', 'strided' (every other row of a
+    larger array), 'bigendian' or 'readonly'.
+    """
+    if layout == "fortran":
+        return np.asfortranarray(array)
+    if layout == "strided":
+        wide = np.zeros((array.shape[0] * 2,) + array.shape[1:], array.dtype)
+        wide[::2] = array
+        return wide[::2]
+    if layout == "bigendian":
+        return array.astype(array.dtype.newbyteorder(">"))
+    if layout == "readonly":
+        array = array.copy()
+        array.flags.writeable = False
+    return array

@@ -6,6 +6,7 @@ import mahotas
 import mahotas.colors
 import numpy as np
 import pytest
+from conftest import with_layout
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -13,21 +14,6 @@ from hypothesis.extra import numpy as hnp
 import karyo.colors
 
 LAYOUTS = st.sampled_from(["c", "fortran", "strided", "bigendian", "readonly"])
-
-
-def _layout(array: np.ndarray, layout: str) -> np.ndarray:
-    if layout == "fortran":
-        return np.asfortranarray(array)
-    if layout == "strided":
-        wide = np.zeros((array.shape[0] * 2,) + array.shape[1:], array.dtype)
-        wide[::2] = array
-        return wide[::2]
-    if layout == "bigendian":
-        return array.astype(array.dtype.newbyteorder(">"))
-    if layout == "readonly":
-        array = array.copy()
-        array.flags.writeable = False
-    return array
 
 
 rgb_images = st.tuples(
@@ -42,7 +28,7 @@ FUNCTIONS = ["rgb2grey", "rgb2gray", "rgb2xyz", "xyz2rgb", "xyz2lab", "rgb2lab",
 @given(image=rgb_images, layout=LAYOUTS)
 def test_colour_conversions_match_mahotas(name, image, layout):
     expected = getattr(mahotas.colors, name)(image)
-    result = getattr(karyo.colors, name)(_layout(image, layout))
+    result = getattr(karyo.colors, name)(with_layout(image, layout))
     assert result.dtype == expected.dtype
     assert result.shape == expected.shape
     np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6)

@@ -6,7 +6,7 @@ import mahotas
 import mahotas.edge
 import numpy as np
 import pytest
-from conftest import load_u2os, u2os_names
+from conftest import load_u2os, u2os_names, with_layout
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -17,21 +17,6 @@ import karyo.edge
 LAYOUTS = st.sampled_from(["c", "fortran", "strided", "bigendian", "readonly"])
 
 
-def _layout(array: np.ndarray, layout: str) -> np.ndarray:
-    if layout == "fortran":
-        return np.asfortranarray(array)
-    if layout == "strided":
-        wide = np.zeros((array.shape[0] * 2,) + array.shape[1:], array.dtype)
-        wide[::2] = array
-        return wide[::2]
-    if layout == "bigendian":
-        return array.astype(array.dtype.newbyteorder(">"))
-    if layout == "readonly":
-        array = array.copy()
-        array.flags.writeable = False
-    return array
-
-
 images_2d = st.tuples(st.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.float64]),
                       hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=16)
                       ).flatmap(lambda ds: hnp.arrays(ds[0], ds[1], elements=st.integers(0, 200)))
@@ -40,7 +25,7 @@ images_2d = st.tuples(st.sampled_from([np.uint8, np.uint16, np.int32, np.float32
 @given(images_2d, st.booleans(), LAYOUTS)
 def test_sobel_matches_mahotas(image, just_filter, layout):
     expected = mahotas.sobel(image, just_filter=just_filter)
-    result = mh.sobel(_layout(image, layout), just_filter=just_filter)
+    result = mh.sobel(with_layout(image, layout), just_filter=just_filter)
     assert result.dtype == expected.dtype
     np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6)
 
@@ -49,7 +34,7 @@ def test_sobel_matches_mahotas(image, just_filter, layout):
 def test_dog_matches_mahotas(image, sigma1, multiplier, just_filter, layout):
     expected = mahotas.edge.dog(image, sigma1=sigma1, multiplier=multiplier,
                                 just_filter=just_filter)
-    result = karyo.edge.dog(_layout(image, layout), sigma1=sigma1, multiplier=multiplier,
+    result = karyo.edge.dog(with_layout(image, layout), sigma1=sigma1, multiplier=multiplier,
                             just_filter=just_filter)
     if just_filter:
         np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6)

@@ -5,30 +5,13 @@ from __future__ import annotations
 import mahotas
 import numpy as np
 import pytest
-from conftest import load_u2os, u2os_names
+from conftest import load_u2os, u2os_names, with_layout
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import karyo as mh
 from karyo import features
-
-
-def _layout(array: np.ndarray, layout: str) -> np.ndarray:
-    """The same values as `array` in another memory layout."""
-    if layout == "fortran":
-        return np.asfortranarray(array)
-    if layout == "strided":
-        wide = np.zeros((array.shape[0] * 2,) + array.shape[1:], array.dtype)
-        wide[::2] = array
-        return wide[::2]
-    if layout == "bigendian":
-        return array.astype(array.dtype.newbyteorder(">"))
-    if layout == "readonly":
-        array = array.copy()
-        array.flags.writeable = False
-    return array
-
 
 LAYOUTS = st.sampled_from(["c", "fortran", "strided", "bigendian", "readonly"])
 GREY_DTYPES = st.sampled_from([np.uint8, np.uint16, np.int32])
@@ -65,9 +48,9 @@ def test_haralick_matches_mahotas(image, ignore_zeros, bug, fourteenth, x_minus_
     except ValueError:
         # mahotas refuses images where a direction has no pixel pair; so do we
         with pytest.raises(ValueError):
-            features.haralick(_layout(image, layout), **kwargs)
+            features.haralick(with_layout(image, layout), **kwargs)
         return
-    result = features.haralick(_layout(image, layout), **kwargs)
+    result = features.haralick(with_layout(image, layout), **kwargs)
     np.testing.assert_allclose(result, expected, rtol=1e-7, atol=1e-9)
 
 
@@ -88,7 +71,7 @@ def test_cooccurence_matches_mahotas(image, data, symmetric, distance, layout):
     direction = data.draw(st.integers(0, 3 if image.ndim == 2 else 12))
     expected = mahotas.features.texture.cooccurence(image, direction, symmetric=symmetric,
                                                     distance=distance)
-    result = features.texture.cooccurence(_layout(image, layout), direction,
+    result = features.texture.cooccurence(with_layout(image, layout), direction,
                                           symmetric=symmetric, distance=distance)
     np.testing.assert_array_equal(result, expected)
 
@@ -128,7 +111,7 @@ FLOAT_OR_INT = st.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.fl
 def test_moments_match_mahotas(image, p0, p1, normalize, with_cm, layout):
     cm = (1.5, 2.25) if with_cm else None
     expected = mahotas.moments(image, p0, p1, cm=cm, normalize=normalize)
-    result = features.moments(_layout(image, layout), p0, p1, cm=cm, normalize=normalize)
+    result = features.moments(with_layout(image, layout), p0, p1, cm=cm, normalize=normalize)
     np.testing.assert_allclose(result, expected, rtol=1e-9, atol=1e-9, equal_nan=True)
 
 
@@ -138,7 +121,7 @@ def test_moments_match_mahotas(image, p0, p1, normalize, with_cm, layout):
        st.integers(0, 10), st.floats(2, 15), LAYOUTS)
 def test_zernike_moments_match_mahotas(image, degree, radius, layout):
     expected = mahotas.features.zernike_moments(image, radius, degree=degree)
-    result = features.zernike_moments(_layout(image, layout), radius, degree=degree)
+    result = features.zernike_moments(with_layout(image, layout), radius, degree=degree)
     np.testing.assert_allclose(result, expected, rtol=1e-7, atol=1e-10)
 
 
@@ -153,7 +136,7 @@ def test_zernike_on_a_nucleus(nucleus_image):
 @given(hnp.arrays(bool, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=15)),
        LAYOUTS)
 def test_shape_features_match_mahotas(bw, layout):
-    view = _layout(bw, layout)
+    view = with_layout(bw, layout)
     np.testing.assert_allclose(features.roundness(view), mahotas.features.roundness(bw),
                                rtol=1e-9)
     np.testing.assert_allclose(features.eccentricity(view), mahotas.features.eccentricity(bw),
@@ -191,7 +174,7 @@ def test_moment_and_shape_bad_arguments(call, name):
            lambda ds: hnp.arrays(ds[0], ds[1], elements=st.integers(0, 255))),
        LAYOUTS)
 def test_tas_matches_mahotas(image, layout):
-    view = _layout(image, layout)
+    view = with_layout(image, layout)
     np.testing.assert_allclose(features.tas(view), mahotas.features.tas(image), rtol=1e-12)
     if image.dtype.kind != "f":
         # mahotas's pftas thresholds with otsu, which is defined for integer images only

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mahotas
 import numpy as np
 import pytest
-from conftest import load_u2os, u2os_names
+from conftest import load_u2os, u2os_names, with_layout
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -15,24 +15,11 @@ import karyo as mh
 LAYOUTS = st.sampled_from(["c", "fortran", "strided", "readonly"])
 
 
-def _layout(array: np.ndarray, layout: str) -> np.ndarray:
-    if layout == "fortran":
-        return np.asfortranarray(array)
-    if layout == "strided":
-        wide = np.zeros((array.shape[0] * 2,) + array.shape[1:], array.dtype)
-        wide[::2] = array
-        return wide[::2]
-    if layout == "readonly":
-        array = array.copy()
-        array.flags.writeable = False
-    return array
-
-
 @given(hnp.arrays(bool, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=20)),
        st.sampled_from([-1, 0, 1, 3]), LAYOUTS)
 def test_thin_matches_mahotas(binary, max_iter, layout):
     expected = mahotas.thin(binary, max_iter=max_iter)
-    result = mh.thin(_layout(binary, layout), max_iter=max_iter)
+    result = mh.thin(with_layout(binary, layout), max_iter=max_iter)
     assert result.dtype == expected.dtype
     np.testing.assert_array_equal(result, expected)
 
