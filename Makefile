@@ -56,7 +56,7 @@ sanitize:
 	    -Csetup-args=-Db_lundef=false -Csetup-args=-Dbuildtype=debugoptimized -e '.[report,test]'
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    $(ASAN_VENV)/bin/python -m pytest -q -x -p no:cacheprovider $(SANITIZE_TESTS)
+	    $(ASAN_VENV)/bin/python -m pytest -q -x --capture=sys -p no:cacheprovider $(SANITIZE_TESTS)
 
 clean:
 	rm -rf build $(VENV) $(ASAN_VENV) $(OUT)

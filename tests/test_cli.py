@@ -5,14 +5,17 @@ from __future__ import annotations
 import csv
 import functools
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tifffile
 import tomllib
+from PIL import Image
 from test_nuclei_batch import standin_segment, synthetic_nuclei, write_image_folder
 
 import karyo.nuclei.batch
@@ -287,3 +290,73 @@ def test_evaluate_prints_metrics_per_image_and_mean(tmp_path, capsys, segment_al
         for column, cell in zip(header[1:], row[1:], strict=True):
             assert float(cell) == pytest.approx(float(expected[column]), rel=1e-3, abs=1e-9,
                                                     nan_ok=True)
+
+
+@pytest.fixture(scope="module")
+def kill_batch(tmp_path_factory):
+    """A folder of 24 images and the outputs of one uninterrupted run over it."""
+    root = tmp_path_factory.mktemp("kill")
+    (root / "in").mkdir()
+    for seed in range(24):
+        Image.fromarray(synthetic_nuclei(seed, shape=(192, 256), count=30)).save(
+            root / "in" / f"cells-{seed:02d}.png")
+    whole = root / "whole"
+    completed = subprocess.run([sys.executable, "-m", "karyo", "segment", str(root / "in"),
+                                "--out", str(whole), "-j", "1", *DIAMETER],
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    return root / "in", _contents(whole)
+
+
+@needs_real_segment
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGKILL],
+                         ids=["SIGINT", "SIGKILL"])
+def test_killed_batch_leaves_whole_files_and_resume_completes_it(tmp_path, kill_batch, jobs,
+                                                                 signal_number):
+    images, uninterrupted = kill_batch
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "karyo", "segment", str(images), "--out",
+                                str(out), "-j", str(jobs), *DIAMETER],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list(out.glob("*_labels.tif")) and process.poll() is None:
+        assert time.monotonic() < deadline, "no output appeared"
+        time.sleep(0.005)
+    process.send_signal(signal_number)
+    _, stderr = process.communicate(timeout=120)  # EOF once no worker holds the pipe
+    if signal_number == signal.SIGINT:
+        assert process.returncode == 130 and "karyo: interrupted" in stderr, stderr
+        assert "Traceback" not in stderr
+        assert not list(out.glob(".*")), "an interrupted run leaves no temporary files"
+    else:
+        assert process.returncode == -signal.SIGKILL
+    visible = _contents(out)
+    assert len(visible) < len(uninterrupted), "killed too late to test anything"
+    for name, data in visible.items():  # whatever was written is whole and final
+        assert data == uninterrupted[name], name
+
+    resumed = subprocess.run([sys.executable, "-m", "karyo", "segment", str(images), "--out",
+                              str(out), "-j", str(jobs), "--resume", *DIAMETER],
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _contents(out) == uninterrupted
+    assert not list(out.glob(".*"))
+    assert {row["status"] for row in _summary(out).values()} == {"ok"}
+    assert len(_summary(out)) == 24
+
+
+def test_resume_removes_what_a_killed_run_left_half_written(tmp_path, capsys, segment_alone):
+    write_image_folder(tmp_path / "in", bad=False)
+    out = tmp_path / "out"
+    assert _run(["segment", tmp_path / "in", "--out", out, "-j", 1], capsys)[0] == 0
+    before = _contents(out)
+    (out / "cells-1_labels.tif").unlink()
+    partial = out / ".cells-1_labels.tif.x1y2.part"  # as atomic_path names them
+    partial.write_bytes(b"II*\x00 half a TIFF")
+    unrelated = out / ".cells-1_notes.part"
+    unrelated.write_text("not ours")
+    assert _run(["segment", tmp_path / "in", "--out", out, "-j", 1, "--resume"], capsys)[0] == 0
+    assert not partial.exists() and unrelated.exists()
+    unrelated.unlink()
+    assert _contents(out) == before

@@ -275,6 +275,20 @@ def test_negative_labels_are_ignored_by_reductions():
                                   mahotas.labeled.labeled_max(values, labels))
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint32, np.uint64])
+def test_labeled_sum_wraps_in_the_input_dtype(dtype):
+    """Sums that overflow wrap like numpy's (and mahotas's), without C undefined behaviour
+    (UBSan found signed int32 overflow here)."""
+    info = np.iinfo(dtype)
+    values = np.array([[info.max, info.max, 3], [info.min, info.min, info.max]], dtype)
+    labels = np.array([[1, 1, 1], [2, 2, 0]])
+    expected = np.array([values[labels == i].sum(dtype=dtype) for i in range(3)], dtype)
+    result = labeled.labeled_sum(values, labels)
+    assert result.dtype == dtype
+    np.testing.assert_array_equal(result, expected)
+    np.testing.assert_array_equal(result, mahotas.labeled.labeled_sum(values, labels))
+
+
 def test_measures_on_u2os(u2os_dir):
     image, truth = load_u2os(u2os_names()[1])
     for name in ("labeled_sum", "labeled_max", "labeled_min"):

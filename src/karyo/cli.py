@@ -329,6 +329,7 @@ def _run(arguments, images: list[str], description: str, on_result=None):
 # ---------------------------------------------------------------- segment and demo
 
 _RUN_FILES = ("summary.csv", "settings.toml", "report.html")
+_SETTINGS_COMMENT = "karyo segment: the settings of this run (use with --config)"
 
 
 def _segment_into(arguments, images: list[str], problems: list[str]) -> int:
@@ -337,6 +338,7 @@ def _segment_into(arguments, images: list[str], problems: list[str]) -> int:
         format_settings_toml,
         image_outputs,
         read_label_tiff,
+        remove_partial_files,
         unique_stems,
         write_image_outputs,
         write_settings_toml,
@@ -370,6 +372,11 @@ def _segment_into(arguments, images: list[str], problems: list[str]) -> int:
                              "with the same settings (e.g. --config "
                              f"{previous_settings}) or use --overwrite")
         previous_rows = _read_summary(out_dir / "summary.csv")
+    if arguments.resume or arguments.overwrite:  # leftovers of a killed run
+        remove_partial_files([path for written in outputs for path in written.paths()]
+                             + [out_dir / name for name in _RUN_FILES])
+    # Written first, so that a run killed midway leaves the settings --resume checks.
+    write_settings_toml(out_dir / "settings.toml", used, overwrite=True, comment=_SETTINGS_COMMENT)
 
     todo = [index for index, written in enumerate(outputs)
             if not (arguments.resume and written.complete())]
@@ -399,8 +406,6 @@ def _segment_into(arguments, images: list[str], problems: list[str]) -> int:
                                                  ImageResult)
         by_name[images[index]] = written
     write_summary_csv(out_dir / "summary.csv", all_results, overwrite=True)
-    write_settings_toml(out_dir / "settings.toml", used, overwrite=True,
-                        comment="karyo segment: the settings of this run (use with --config)")
     report = write_report(out_dir / "report.html", all_results, outputs=by_name,
                           settings=used, overwrite=True)
     failed = sum(not result.ok for result in all_results) + len(problems)

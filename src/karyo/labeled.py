@@ -296,7 +296,12 @@ def _reduce(array, labeled, fname: str, kind: str, minlength=None) -> np.ndarray
     else:
         values2d, labels2d = _as_2d(values), _as_2d(labels)
         if kind == "sum":
-            _label.labeled_sum(values2d, labels2d, output)
+            if compute_dtype.kind == "i":
+                # Signed overflow is undefined in C; unsigned sums wrap to the same bits.
+                unsigned = np.dtype(f"u{compute_dtype.itemsize}")
+                _label.labeled_sum(values2d.view(unsigned), labels2d, output.view(unsigned))
+            else:
+                _label.labeled_sum(values2d, labels2d, output)
         elif kind == "max":
             _label.labeled_max(values2d, labels2d, output, lowest)
         else:

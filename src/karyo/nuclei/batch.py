@@ -10,6 +10,7 @@ are returned in input order.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -360,7 +361,22 @@ def _cpu_count() -> int:
 def _pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing
 
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Make this pool worker exit once the process that started it is gone.
+
+    A parent killed with SIGKILL cannot stop its workers, and they would wait
+    for work forever (holding memory and the parent's output pipes).
+    """
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="karyo-parent-watch", daemon=True).start()
 
 
 def _run_on_pool(tasks: list[tuple], workers: int, deliver: Callable) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import json
 import math
 import os
@@ -175,6 +176,22 @@ def atomic_path(path, *, overwrite: bool = False):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def remove_partial_files(paths: Iterable) -> list[Path]:
+    """Delete the temporary files :func:`atomic_path` left beside `paths` when killed.
+
+    A run stopped by SIGKILL or a power cut cannot clean up after itself; the
+    next run (``--resume`` or ``--overwrite``) calls this first. Returns the
+    files removed.
+    """
+    removed = []
+    for path in map(Path, paths):
+        for partial in path.parent.glob(f".{glob.escape(path.name)}.*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+                removed.append(partial)
+    return removed
 
 
 def write_label_tiff(path, labels: np.ndarray, *, metadata: Mapping | None = None,
