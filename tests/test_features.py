@@ -204,3 +204,14 @@ def test_tas_bad_arguments(call, name):
 def test_features_namespace_matches_mahotas():
     assert set(features.__all__) >= set(mahotas.features.__all__) - {"lbp"}
     assert mh.features is features
+
+
+def test_haralick_refuses_grey_levels_whose_matrix_would_not_fit():
+    """One bright uint32 pixel would ask for a 10^6 x 10^6 co-occurrence matrix (4 TB)."""
+    image = np.zeros((8, 8), np.uint32)
+    image[3, 3] = 10**6
+    with pytest.raises(ValueError, match="`f` has grey levels up to 1000000"):
+        features.haralick(image)
+    image[3, 3] = features.texture.MAX_GREY_LEVELS - 1
+    with pytest.raises(ValueError, match="`f`"):
+        features.texture.cooccurence(image + 1, 0)

@@ -147,6 +147,28 @@ def test_nan_pixels_are_ignored(image, data):
                                   mahotas.stretch(filled, *limits, dtype=np.float64)[~nan_mask])
 
 
+@given(finite_arrays(np.float64, min_side=2), st.data())
+def test_infinities_map_to_the_ends_of_the_finite_range(image, data):
+    # mahotas returns garbage (inf * 0 cast to an integer). karyo stretches the
+    # finite values as mahotas would, and clips -inf/+inf to `min`/`max`:
+    # the same as mahotas on the image with infinities replaced by the
+    # finite extremes.
+    signs = data.draw(hnp.arrays(np.int8, image.shape, elements=st.sampled_from([-1, 0, 0, 1])))
+    if (signs != 0).all():
+        signs.flat[0] = 0
+    with_inf = np.where(signs == 0, image, signs * np.inf)
+    finite = image[signs == 0]
+    clipped = np.where(signs < 0, finite.min(), np.where(signs > 0, finite.max(), image))
+    limits = data.draw(st.sampled_from(RANGES[:4]))
+    assert_same(outcome(mahotas.stretch, clipped, *limits), outcome(stretch, with_inf, *limits))
+
+
+def test_only_infinities_and_nan():
+    values = np.array([np.inf, -np.inf, np.nan])
+    np.testing.assert_array_equal(stretch(values, 5, 10), [10, 5, 5])
+    np.testing.assert_array_equal(stretch(values, dtype=np.float64), [255, 0, np.nan])
+
+
 def test_all_nan_is_constant():
     all_nan = np.full((3, 3), np.nan)
     np.testing.assert_array_equal(stretch(all_nan, 5, 10), np.full((3, 3), 5, np.uint8))

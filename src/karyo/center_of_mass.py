@@ -52,7 +52,8 @@ def center_of_mass(img: np.ndarray, labels: np.ndarray | None = None) -> np.ndar
     """
     img = as_array(img, "center_of_mass", "img", min_ndim=1)
     if labels is None:
-        weights = img if img.dtype.kind == "f" else img.astype(np.float64)
+        # C order whatever the layout, so that the sums (and their rounding) are the same.
+        weights = np.ascontiguousarray(img, np.float64 if img.dtype.kind != "f" else None)
         total = weights.sum(dtype=np.float64)
         coords = np.empty(img.ndim, np.float64)
         all_axes = tuple(range(img.ndim))

@@ -263,7 +263,9 @@ def fill_convexhull(bwimg: np.ndarray) -> np.ndarray:
     bwimg = as_array(bwimg, "polygon.fill_convexhull", "bwimg", min_ndim=2, max_ndim=2)
     points = convexhull(bwimg)
     canvas = np.zeros_like(bwimg)
-    ink = 1 if bwimg.dtype == bool else 255
+    # mahotas paints 255; a narrower dtype (int8) gets its largest value instead.
+    ink = 1 if bwimg.dtype == bool else (
+        255 if bwimg.dtype.kind == "f" else min(255, int(np.iinfo(bwimg.dtype).max)))
     fill_polygon(points, canvas, ink)
     canvas[bwimg.astype(bool, copy=False)] = ink
     return canvas

@@ -78,14 +78,15 @@ def stretch(img, arg0=None, arg1=None, dtype=np.uint8) -> np.ndarray:
     ``img.min()`` and ``img.max()`` and applied through a lookup table, which
     gives the same bits without a float64 copy of the image.
 
-    Edge cases (mahotas raises or returns garbage for the last two):
+    Edge cases (mahotas raises or returns garbage for the last three):
 
     - a constant image becomes ``min`` everywhere (as mahotas);
     - an empty image gives an empty array of `dtype` (mahotas raises);
     - NaN values are ignored when finding the input range, and NaN pixels
       become ``min`` in an integer output (NaN in a float output); an all-NaN
       image is treated as constant. Mahotas propagates NaN to every pixel.
-    - infinite values make the result undefined, as in mahotas.
+    - the range is that of the finite values, and -inf and +inf become
+      ``min`` and ``max``; in mahotas they make the result undefined.
 
     Examples
     --------
@@ -167,15 +168,18 @@ def _constant(shape: tuple, low, dtype: np.dtype) -> np.ndarray:
 def _stretch_float(image: np.ndarray, low, high, dtype: np.dtype) -> np.ndarray:
     smallest, largest = image.min(), image.max()
     nan_mask = None
-    if np.isnan(smallest):
-        nan_mask = np.isnan(image)
-        valid = image[~nan_mask]
+    if not (np.isfinite(smallest) and np.isfinite(largest)):
+        if np.isnan(smallest):
+            nan_mask = np.isnan(image)
+        valid = image[np.isfinite(image)]
         if valid.size == 0:
             constant = _constant(image.shape, low, dtype)
-            if dtype.kind == "f":
-                constant[...] = np.nan
+            constant[image == np.inf] = high
+            if nan_mask is not None and dtype.kind == "f":
+                constant[nan_mask] = np.nan
             return constant
         smallest, largest = valid.min(), valid.max()
+        image = np.clip(image, smallest, largest)  # -inf and +inf to the ends of the range
     shifted = image.astype(np.float64, copy=True)
     shifted -= np.float64(smallest)
     ptp = np.float64(largest) - np.float64(smallest)

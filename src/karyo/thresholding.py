@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _histogram
 from .histogram import fullhistogram
+from .internal import as_array
 
 __all__ = ["otsu", "rc", "soft_threshold"]
 
@@ -148,9 +149,7 @@ def soft_threshold(f, tval):
     >>> soft_threshold(np.array([-3., -1., 0.5, 2.]), 1.)
     array([-2.,  0.,  0.,  1.])
     """
-    f = np.asanyarray(f)
-    if f.dtype.kind not in "biuf":
-        raise TypeError(f"karyo.soft_threshold: `f` has dtype {f.dtype}; expected numbers")
+    f = as_array(f, "soft_threshold", "f", min_ndim=0)
     if not np.isscalar(tval) or isinstance(tval, (str, bytes, complex)):
         raise TypeError(f"karyo.soft_threshold: `tval` must be a real scalar, got {tval!r}")
     # Integer images keep their dtype when tval is an integer (as in mahotas).

@@ -23,6 +23,10 @@ _DIRECTIONS_3D = [(1, 0, 0), (1, 1, 0), (0, 1, 0), (1, -1, 0), (0, 0, 1), (1, 0,
                   (1, 1, 1), (1, -1, 1), (1, 0, -1), (0, 1, -1), (1, 1, -1), (1, -1, -1)]
 
 
+# The co-occurrence matrix has (f.max() + 1)**2 int32 cells: 1 GiB at this limit.
+MAX_GREY_LEVELS = 2**14
+
+
 def _as_grey_levels(f, fname: str) -> np.ndarray:
     f = as_array(f, fname, "f", min_ndim=2, max_ndim=3, kinds=INTEGER_KINDS)
     if f.dtype == bool:
@@ -31,6 +35,10 @@ def _as_grey_levels(f, fname: str) -> np.ndarray:
         raise ValueError(f"karyo.{fname}: `f` is empty; expected at least one pixel")
     if f.dtype.kind == "i" and f.min() < 0:
         raise ValueError(f"karyo.{fname}: `f` has negative values; expected grey levels >= 0")
+    if int(f.max()) >= MAX_GREY_LEVELS:
+        raise ValueError(f"karyo.{fname}: `f` has grey levels up to {int(f.max())}; expected "
+                         f"fewer than {MAX_GREY_LEVELS} (the co-occurrence matrix is levels^2 "
+                         "cells): quantise the image first, e.g. with karyo.stretch(f)")
     return f
 
 
