@@ -118,8 +118,8 @@ SPECS = [
     Spec("as_rgb", lambda f, a: f(a, None, a), ALL_DTYPES, ndims=(2,)),
     Spec("stretch_rgb", lambda f, a: f(a), ALL_DTYPES, ndims=(2, 3)),
     # 1-pixel images have no pixel pairs: refused by name
-    Spec("features.haralick", lambda f, a: f(a % 64 if a.dtype.kind in "ui" else a), INTEGER_DTYPES, ndims=(2, 3),
-         allow_empty=False, may_refuse=True),
+    Spec("features.haralick", lambda f, a: f(a % 64 if a.dtype.kind in "ui" else a),
+         INTEGER_DTYPES, ndims=(2, 3), allow_empty=False, may_refuse=True),
     Spec("features.zernike_moments", lambda f, a: f(a, 4), ALL_DTYPES, ndims=(2,)),
     Spec("polygon.fill_convexhull", lambda f, a: f(a), ALL_DTYPES, ndims=(2,)),
 ]

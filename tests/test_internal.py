@@ -4,7 +4,15 @@ import mahotas
 import numpy as np
 import pytest
 
-from karyo.internal import as_array, as_structuring_element, get_output, neighbour_offsets
+import karyo
+import karyo.internal
+from karyo.internal import (
+    as_array,
+    as_structuring_element,
+    get_output,
+    neighbour_offsets,
+    pixel_blocks,
+)
 
 
 @pytest.mark.parametrize("ndim", [1, 2, 3])
@@ -79,3 +87,50 @@ def test_as_array_converts_byte_order_and_keeps_views():
         as_array(np.zeros(3, complex), "f", "image")
     with pytest.raises(ValueError, match="expected 2-D"):
         as_array(np.zeros(3), "f", min_ndim=2, max_ndim=2)
+
+
+# ---------------------------------------------------------------- counts past 2**32 pixels
+# An image of 2**32 pixels needs 4 GiB or more; these test the index arithmetic
+# that makes it work with the helpers' limits, not by allocating one.
+
+@pytest.mark.parametrize(("shape", "max_pixels"), [
+    ((2**33, 3), 2**31), ((1, 2**34 + 5), 2**31), ((3, 2**31 + 1), 2**31), ((2**20, 2**20), 2**31),
+    ((7, 5), 4), ((7, 5), 1), ((1, 1), 2**31), ((5, 3), 100)])
+def test_pixel_blocks_tile_any_shape_exactly_once(shape, max_pixels):
+    blocks = list(pixel_blocks(shape, max_pixels))
+    covered = 0
+    for rows, columns in blocks:
+        pixels = (rows.stop - rows.start) * (columns.stop - columns.start)
+        assert 0 < pixels <= max_pixels
+        covered += pixels
+    assert covered == shape[0] * shape[1]
+    # the blocks are disjoint: in raster order, each starts where the previous ended
+    starts = [(rows.start, columns.start) for rows, columns in blocks]
+    assert starts == sorted(set(starts))
+    assert blocks[-1][0].stop == shape[0] and blocks[-1][1].stop == shape[1]
+
+
+@pytest.fixture
+def tiny_count_limits(monkeypatch):
+    """Limits small enough that a small image takes the more-than-2**32-pixels path."""
+    monkeypatch.setattr(karyo.internal, "UINT32_COUNT_LIMIT", 50)
+    monkeypatch.setattr(karyo.internal, "COUNT_BLOCK_PIXELS", 7)
+
+
+@pytest.mark.parametrize("shape", [(1000,), (30, 41), (5, 4, 9)])
+def test_counts_past_the_uint32_limit_are_uint64_and_exact(tiny_count_limits, shape):
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 9, shape).astype(np.uint16)
+    histogram = karyo.fullhistogram(image)
+    assert histogram.dtype == np.uint64
+    np.testing.assert_array_equal(histogram, np.bincount(image.ravel()))
+    sizes = karyo.labeled.labeled_size(image.astype(np.int32)[..., ::-1])
+    assert sizes.dtype == np.uint64
+    np.testing.assert_array_equal(sizes, np.bincount(image.ravel()))
+    assert karyo.fullhistogram(image.astype(np.uint8)).dtype == np.uint64
+
+
+def test_counts_below_the_limit_stay_uint32_like_mahotas():
+    image = np.arange(12, dtype=np.uint8).reshape(3, 4) % 5
+    assert karyo.fullhistogram(image).dtype == mahotas.fullhistogram(image).dtype == np.uint32
+    assert karyo.labeled.labeled_size(image).dtype == np.uint32

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _histogram
-from .internal import as_array
+from .internal import as_array, count_in_blocks
 
 __all__ = ["fullhistogram"]
 
@@ -49,7 +49,7 @@ def fullhistogram(img) -> np.ndarray:
 
     Returns
     -------
-    hist : ndarray of np.uintc (uint32)
+    hist : ndarray of np.uintc (uint32; uint64 for 2**32 pixels or more)
         Of size ``img.max() + 1`` (2 for a boolean image).
 
     Raises
@@ -80,8 +80,7 @@ def fullhistogram(img) -> np.ndarray:
     """
     pixels = as_nonnegative_integer_pixels(img, "fullhistogram")
     if pixels.dtype == np.uint8:
-        counts = np.zeros(256, np.uintc)
-        _histogram.histogram(pixels, counts)
+        counts = count_in_blocks(_histogram.histogram, pixels, 256)
         if np.asarray(img).dtype == bool:
             return counts[:2].copy()
         top = int(np.flatnonzero(counts)[-1])
@@ -91,6 +90,4 @@ def fullhistogram(img) -> np.ndarray:
         raise ValueError(f"karyo.fullhistogram: `img` has values up to {top}, which would need "
                          f"a histogram of {top + 1} bins (the limit is {MAX_BINS}); rescale "
                          "the image (e.g. to uint16) first")
-    counts = np.zeros(top + 1, np.uintc)
-    _histogram.histogram(pixels, counts)
-    return counts
+    return count_in_blocks(_histogram.histogram, pixels, top + 1)

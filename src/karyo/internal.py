@@ -13,6 +13,7 @@ __all__ = [
     "as_array",
     "as_structuring_element",
     "check_dtype",
+    "count_in_blocks",
     "get_output",
     "neighbour_offsets",
     "INTEGER_KINDS",
@@ -20,6 +21,47 @@ __all__ = [
 
 INTEGER_KINDS = "bui"
 _SUPPORTED_KINDS = "buif"
+
+# Kernels count in uint32, as mahotas does; an image with more pixels than
+# this is counted a block at a time into uint64 (see count_in_blocks).
+UINT32_COUNT_LIMIT = 2**32 - 1
+COUNT_BLOCK_PIXELS = 2**31
+
+
+def pixel_blocks(shape: tuple[int, int], max_pixels: int):
+    """Yield (rows, columns) slices that tile a 2-D `shape`, each of at most `max_pixels`.
+
+    Pure index arithmetic (Python ints), so it is exact for any size.
+    """
+    rows, columns = shape
+    block_columns = max(1, min(columns, max_pixels))
+    block_rows = max(1, max_pixels // block_columns)
+    for row in range(0, rows, block_rows):
+        for column in range(0, columns, block_columns):
+            yield (slice(row, min(row + block_rows, rows)),
+                   slice(column, min(column + block_columns, columns)))
+
+
+def count_in_blocks(count_kernel, pixels: np.ndarray, n_bins: int) -> np.ndarray:
+    """Counts of a 1-D or 2-D `pixels` by ``count_kernel(block, uint32_counts)``.
+
+    uint32 counts (mahotas's type) when no count can reach 2**32; otherwise
+    the kernel counts blocks of at most COUNT_BLOCK_PIXELS pixels, each into
+    uint32, summed into uint64: no count wraps, whatever the image size.
+    """
+    if pixels.size <= UINT32_COUNT_LIMIT:
+        counts = np.zeros(n_bins, np.uint32)
+        count_kernel(pixels, counts)
+        return counts
+    total = np.zeros(n_bins, np.uint64)
+    block_counts = np.empty(n_bins, np.uint32)
+    lines = pixels.reshape(1, -1) if pixels.ndim == 1 else pixels
+    for rows, columns in pixel_blocks(lines.shape, COUNT_BLOCK_PIXELS):
+        block_counts.fill(0)
+        block = lines[rows, columns]
+        count_kernel(block.reshape(-1) if pixels.ndim == 1 else block, block_counts)
+        total += block_counts
+    return total
 
 
 def as_array(array, fname: str, name: str = "array", *, min_ndim: int = 1, max_ndim=None,

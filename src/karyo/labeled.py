@@ -14,7 +14,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import _label
-from .internal import INTEGER_KINDS, as_array, as_structuring_element, get_output, neighbour_offsets
+from .internal import (
+    INTEGER_KINDS,
+    as_array,
+    as_structuring_element,
+    count_in_blocks,
+    get_output,
+    neighbour_offsets,
+)
 
 __all__ = [
     "bbox",
@@ -235,7 +242,7 @@ def labeled_size(labeled: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    sizes : ndarray of uint32
+    sizes : ndarray of uint32 (uint64 for 2**32 pixels or more)
         ``sizes[i] == np.sum(labeled == i)`` for ``i`` in ``0..labeled.max()``.
 
     See Also
@@ -257,14 +264,12 @@ def labeled_size(labeled: np.ndarray) -> np.ndarray:
     array([1, 2, 3], dtype=uint32)
     """
     labels = _as_labels(labeled, "labeled_size")
-    counts = np.zeros(_label_count(labels), np.uint32)
     if labels.size == 0:
-        return counts
+        return np.zeros(_label_count(labels), np.uint32)
     if labels.min() < 0:
         raise ValueError("karyo.labeled_size: `labeled` has negative labels; expected labels "
                          ">= 0 (0 is the background)")
-    _label.labeled_count(_as_2d(labels), counts)
-    return counts
+    return count_in_blocks(_label.labeled_count, _as_2d(labels), _label_count(labels))
 
 
 def _reduce(array, labeled, fname: str, kind: str, minlength=None) -> np.ndarray:
