@@ -16,6 +16,7 @@ import pytest
 import tifffile
 import tomllib
 from PIL import Image
+from test_io import _png_claiming, _tiff_claiming
 from test_nuclei_batch import standin_segment, synthetic_nuclei, write_image_folder
 
 import karyo.nuclei.batch
@@ -360,3 +361,61 @@ def test_resume_removes_what_a_killed_run_left_half_written(tmp_path, capsys, se
     assert not partial.exists() and unrelated.exists()
     unrelated.unlink()
     assert _contents(out) == before
+
+
+def _edge_case_files(folder: Path) -> dict[str, str | None]:
+    """Every kind of file issue 5 names, beside good images; the expected error fragment
+    (None: the file is valid and must succeed, zero nuclei included)."""
+    folder.mkdir(parents=True)
+    good = synthetic_nuclei(0)
+    Image.fromarray(good).save(folder / "good.png")
+    Image.fromarray(np.zeros((40, 50), np.uint8)).save(folder / "black.png")
+    Image.fromarray(np.full((40, 50), 255, np.uint8)).save(folder / "saturated.png")
+    Image.fromarray(np.full((1, 1), 9, np.uint8)).save(folder / "one-pixel.png")
+    colour = np.dstack([good, good[::-1], good[:, ::-1]])
+    Image.fromarray(colour).save(folder / "colour.png")
+    tifffile.imwrite(folder / "stack.tif", np.stack([good, good]))
+    (folder / "notes.png").write_text("this is not an image\n")
+    (folder / "empty.png").write_bytes(b"")
+    for suffix, save in ((".png", lambda p: Image.fromarray(good).save(p)),
+                         (".jpg", lambda p: Image.fromarray(good).save(p, quality=90)),
+                         (".tif", lambda p: tifffile.imwrite(p, good))):
+        whole_path = folder / f"whole{suffix}"
+        save(whole_path)
+        whole = whole_path.read_bytes()
+        whole_path.unlink()
+        (folder / f"truncated{suffix}").write_bytes(whole[: len(whole) // 2])
+    _png_claiming(folder / "bomb.png", 100_000, 100_000)  # decompression bombs
+    _tiff_claiming(folder / "bomb.tif", 60_000, 60_000)
+    return {"good.png": None, "black.png": None, "saturated.png": None, "one-pixel.png": None,
+            "colour.png": "channel", "stack.tif": "2-D", "notes.png": "notes.png",
+            "empty.png": "empty.png", "truncated.png": "truncated.png",
+            "truncated.jpg": "truncated.jpg", "truncated.tif": "truncated.tif",
+            "bomb.png": "pixels", "bomb.tif": "pixels"}
+
+
+def test_every_bad_file_is_one_line_and_the_rest_completes(tmp_path, capsys, segment_alone):
+    expected = _edge_case_files(tmp_path / "in")
+    out = tmp_path / "out"
+    status, _, stderr = _run(["segment", tmp_path / "in", "--out", out, "-j", 1], capsys)
+    assert status == 1 and "Traceback" not in stderr
+    summary = _summary(out)
+    assert set(summary) == set(expected)
+    errors = [line for line in stderr.splitlines() if line.startswith("karyo: error:")]
+    for name, fragment in expected.items():
+        row = summary[name]
+        if fragment is None:
+            assert row["status"] == "ok", (name, row)
+            image = np.asarray(Image.open(tmp_path / "in" / name))
+            labels, _ = read_label_tiff(out / f"{Path(name).stem}_labels.tif")
+            assert np.array_equal(labels, segment_alone(image).labels), name
+        else:
+            assert row["status"] == "failed", (name, row)
+            assert fragment in row["error"], (name, row["error"])
+            line = [error for error in errors if name in error]
+            assert len(line) == 1 and fragment in line[0], (name, errors)
+    for name in ("black.png", "saturated.png", "one-pixel.png"):
+        assert int(summary[name]["count"]) == 0  # no nuclei is an answer, not an error
+    chatter = [line for line in stderr.splitlines()
+               if not line.startswith(("karyo: error:", "[", "segmenting"))]
+    assert not chatter, chatter  # one line per bad file, nothing from the libraries

@@ -15,6 +15,8 @@ compressed data can claim gigabytes of pixels).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import threading
 import warnings
@@ -153,11 +155,23 @@ def _refuse_if_too_large(path: Path, pixels: int, shape: tuple, limit: int) -> N
             f"of {limit}; if you trust the file, pass max_pixels= or raise karyo.io.MAX_PIXELS")
 
 
+@contextlib.contextmanager
+def _tifffile_quiet():
+    """Silence tifffile's logger: a damaged file gets our one-line error, not its log lines."""
+    logger = logging.getLogger("tifffile")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _read_tiff(path: Path, limit: int) -> tuple[np.ndarray, bool]:
     import tifffile
 
     try:
-        with tifffile.TiffFile(path) as tiff:
+        with _tifffile_quiet(), tifffile.TiffFile(path) as tiff:
             series = tiff.series[0]
             shape, axes = tuple(series.shape), series.axes
             pixels = int(np.prod([n for n, axis in zip(shape, axes, strict=True)
