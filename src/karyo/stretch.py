@@ -7,8 +7,11 @@ the table is indexed by the image, so no float64 copy of the image is made.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from . import _stretch
 from .internal import as_array
 
 __all__ = ["as_rgb", "overlay", "stretch", "stretch_rgb"]
@@ -134,6 +137,25 @@ def stretch(img, arg0=None, arg1=None, dtype=np.uint8) -> np.ndarray:
     return _mahotas_formula(shifted, float(levels - 1), low, high, dtype)
 
 
+def _stretch_float_to_uint8(image: np.ndarray, low, high) -> np.ndarray | None:
+    """The common case (a float image to uint8) in two passes of a kernel: the
+    same rules and the same float64 arithmetic as the general path below,
+    which handles the constant images (None)."""
+    values = np.ascontiguousarray(image).reshape(-1)
+    smallest, largest = float(values.min()), float(values.max())  # SIMD; NaN propagates
+    all_finite = math.isfinite(smallest) and math.isfinite(largest)
+    if not all_finite:
+        smallest, largest, n_finite = _stretch.finite_range(values)
+        if n_finite == 0:
+            return None
+    if smallest == largest:
+        return None
+    stretched = np.empty(image.shape, np.uint8)
+    _stretch.stretch_to_uint8(values, stretched.reshape(-1), smallest, largest,
+                              float(high - low) / (largest - smallest), float(low), all_finite)
+    return stretched
+
+
 def _look_up(table: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """``table[indices]``, in cache-sized blocks.
 
@@ -166,6 +188,10 @@ def _constant(shape: tuple, low, dtype: np.dtype) -> np.ndarray:
 
 
 def _stretch_float(image: np.ndarray, low, high, dtype: np.dtype) -> np.ndarray:
+    if dtype == np.uint8 and image.dtype in (np.float32, np.float64):
+        stretched = _stretch_float_to_uint8(image, low, high)
+        if stretched is not None:
+            return stretched
     smallest, largest = image.min(), image.max()
     nan_mask = None
     if not (np.isfinite(smallest) and np.isfinite(largest)):
