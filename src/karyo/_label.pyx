@@ -570,12 +570,14 @@ def same_labeling(const label_t[::1] first, const label_t[::1] second,
     return same
 
 
-def zero_labels(label_t[::1] labels, const uint8_t[::1] remove):
-    """Set to 0 every pixel whose label l (0 <= l < len(remove)) has remove[l]."""
+def zero_labels(const label_t[::1] labels, label_t[::1] out, const uint8_t[::1] remove):
+    """out = labels, with 0 where the label l (0 <= l < len(remove)) has remove[l].
+
+    `out` may be `labels` itself; copying and zeroing in one pass saves a pass.
+    """
     cdef Py_ssize_t i, n = remove.shape[0]
     cdef label_t label
     with nogil:
         for i in range(labels.shape[0]):
             label = labels[i]
-            if label >= 0 and label < n and remove[label]:
-                labels[i] = 0
+            out[i] = 0 if (label >= 0 and label < n and remove[label]) else label

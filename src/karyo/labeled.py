@@ -590,9 +590,23 @@ def is_same_labeling(labeled0: np.ndarray, labeled1: np.ndarray) -> bool:
     return bool(_label.same_labeling(first, second, forward, backward))
 
 
-def _zero_regions(labels: np.ndarray, regions: np.ndarray) -> None:
-    """Set to 0, in place, the pixels whose label is one of `regions` (int64, 1-D)."""
+def _zero_regions(labels: np.ndarray, regions: np.ndarray, source: np.ndarray | None = None
+                  ) -> None:
+    """Set to 0, in place, the pixels whose label is one of `regions` (int64, 1-D).
+
+    With `source` (same shape and dtype), first copy it into `labels`: in the
+    same pass where the kernel can.
+    """
     regions = regions[regions != 0]
+    if (source is not None and labels.dtype in (np.int32, np.int64) and labels.size
+            and regions.size and labels.flags.c_contiguous and source.dtype == labels.dtype
+            and regions.max() <= 4 * labels.size + 1024 and regions.min() > 0):
+        remove = np.zeros(int(regions.max()) + 1, np.uint8)
+        remove[regions] = 1
+        _label.zero_labels(np.ascontiguousarray(source).reshape(-1), labels.reshape(-1), remove)
+        return
+    if source is not None:
+        labels[...] = source
     if labels.size == 0 or regions.size == 0:
         return
     positive, negative = regions[regions > 0], regions[regions < 0]
@@ -607,7 +621,7 @@ def _zero_regions(labels: np.ndarray, regions: np.ndarray) -> None:
     if labels.dtype in (np.int32, np.int64) and labels.flags.c_contiguous:
         remove = np.zeros(int(positive.max()) + 1, np.uint8)
         remove[positive] = 1
-        _label.zero_labels(labels.reshape(-1), remove)
+        _label.zero_labels(labels.reshape(-1), labels.reshape(-1), remove)
     else:
         labels[np.isin(labels, positive)] = 0
 
@@ -748,10 +762,9 @@ def remove_bordering(labeled: np.ndarray, rsize=1, out: np.ndarray | None = None
             index[axis] = band
             bordering.append(np.unique(labels[tuple(index)]))
     result = get_output(labels, out, "remove_bordering")
-    if result is not labeled:
-        result[...] = labels
-    if bordering:
-        _zero_regions(result, np.unique(np.concatenate(bordering)).astype(np.int64))
+    regions = np.unique(np.concatenate(bordering)).astype(np.int64) if bordering \
+        else np.empty(0, np.int64)
+    _zero_regions(result, regions, source=None if result is labeled else labels)
     return result
 
 
