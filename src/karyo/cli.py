@@ -392,8 +392,14 @@ def _segment_into(arguments, images: list[str], problems: list[str]) -> int:
         except Exception as error:  # noqa: BLE001 - a write failure fails only this image
             result.status, result.error = "failed", f"cannot write outputs: {error}"
 
-    results = _run(arguments, [images[index] for index in todo], "segmenting", write) \
-        if todo else []
+    try:
+        results = _run(arguments, [images[index] for index in todo], "segmenting", write) \
+            if todo else []
+    except KeyboardInterrupt:
+        # Ctrl-C may land between creating a temporary file and the cleanup that
+        # would remove it; what is left is swept here (what is whole stays).
+        remove_partial_files([path for written in outputs for path in written.paths()])
+        raise
     all_results: list = [None] * len(images)
     for position, result in enumerate(results):
         result.index = todo[position]
