@@ -123,6 +123,42 @@ def test_real_labels_equal_mahotas(u2os_dir, name):
     np.testing.assert_array_equal(gvoronoi(seeds), mahotas.segmentation.gvoronoi(seeds))
 
 
+@given(label_images(max_side=40), st.sampled_from([np.uint8, np.uint16, np.uint32, np.int64]))
+def test_2d_kernel_equals_brute_force_for_each_label_width(labeled, dtype):
+    # labels of 4 or 8 bytes keep the 2-D kernel's column distances in the
+    # output, narrower ones in a buffer of their own: both must give the same
+    values = labeled.astype(dtype)
+    np.testing.assert_array_equal(gvoronoi(values), brute_force_gvoronoi(values))
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 17, 64])
+def test_2d_kernel_on_wide_sparse_rows(width):
+    # long rows far from any label build long envelopes of parabolas
+    rng = np.random.default_rng(width)
+    labeled = np.zeros((40, width * 7), np.int32)
+    labeled[rng.integers(0, 40, 5), rng.integers(0, width * 7, 5)] = rng.integers(1, 4, 5)
+    np.testing.assert_array_equal(gvoronoi(labeled), brute_force_gvoronoi(labeled))
+
+
+def test_negative_zero_is_unlabelled():
+    # the 2-D kernel tests label bits, and -0.0 has a nonzero sign bit
+    labeled = np.array([[-0.0, 0.0, 2.5, -0.0], [-0.0, -0.0, -0.0, -1.5]], np.float32)
+    expected = np.array([[2.5, 2.5, 2.5, 2.5], [2.5, 2.5, 2.5, -1.5]], np.float32)
+    np.testing.assert_array_equal(gvoronoi(labeled), expected)
+    np.testing.assert_array_equal(gvoronoi(labeled[None])[0], expected)
+
+
+def test_too_wide_for_the_2d_kernel():
+    # a single row of 2**21 pixels would overflow the 2-D kernel's products:
+    # the n-D kernel takes it, and agrees with the 2-D kernel on the transpose
+    # (both break ties towards the lower index)
+    labeled = np.zeros((1, 1 << 21), np.uint16)
+    labeled[0, [5, 1000, 1001, 700_000, (1 << 21) - 2]] = [1, 2, 3, 4, 5]
+    assert not segmentation_module._fits_2d_kernel(labeled.shape)
+    assert segmentation_module._fits_2d_kernel(labeled.T.shape)
+    np.testing.assert_array_equal(gvoronoi(labeled), gvoronoi(labeled.T).T)
+
+
 @pytest.mark.parametrize("shape", [(1,), (5,), (1, 1), (3, 4), (2, 3, 4)])
 def test_nothing_labelled_gives_zeros(shape):
     result = gvoronoi(np.zeros(shape, np.int32))

@@ -19,6 +19,14 @@ from libc.math cimport INFINITY, sqrt
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 
+cdef extern from *:
+    """
+    /* int32 that may alias any other type: voronoi_2d keeps its column
+       distances in the output buffer before writing labels there */
+    typedef int32_t __attribute__((__may_alias__)) karyo_scratch_int32;
+    """
+    ctypedef int32_t scratch_int32 "karyo_scratch_int32"
+
 ctypedef fused label_bits:
     uint8_t
     uint16_t
@@ -295,62 +303,127 @@ cdef void _edt_2d(const uint8_t* foreground, Py_ssize_t rows, Py_ssize_t cols,
                 out_row[j] = sqrt(out_row[j])
 
 
-cdef void _voronoi_row(const double* f, const int32_t* source_row, Py_ssize_t n,
-                       const label_bits* labels, label_bits* out, Py_ssize_t row,
-                       Py_ssize_t* vertex, double* boundary) noexcept nogil:
-    # As _envelope_line on one row, writing the label of each pixel's nearest
-    # labelled pixel: column v of the winning parabola, row source_row[v].
-    cdef Py_ssize_t q = 0, start, end, low, high, p, k, v, cols = n
-    while q < n:
-        if f[q] == 0.0:
-            out[q] = labels[row * cols + q]
-            q += 1
-            continue
-        start = q
-        end = _run_end(f, q, n)
-        low = start - 1 if start > 0 else start
-        high = end if end < n else n - 1
-        if _lower_envelope(f + low, high - low + 1, vertex, boundary) == 0:
-            for p in range(start, end):
-                out[p] = 0
-        else:
-            k = 0
-            for p in range(start - low, end - low):
-                while boundary[k + 1] < p:
-                    k += 1
-                v = vertex[k] + low
-                out[p + low] = labels[source_row[v] * cols + v]
-        q = end
-
-
-cdef void _voronoi_2d(const uint8_t* unlabelled, const label_bits* labels, Py_ssize_t rows,
-                      Py_ssize_t cols, label_bits* out, int32_t* above, int32_t* carry,
-                      int32_t* source_row, double* f, Py_ssize_t* vertex,
-                      double* boundary) noexcept nogil:
+cdef void _forward_sweep_labels(const label_bits* labels, Py_ssize_t rows, Py_ssize_t cols,
+                                scratch_int32* above, Py_ssize_t above_stride) noexcept nogil:
+    # As _forward_sweep, reading the labels themselves rather than a mask of
+    # them; row i of `above` starts at above + i * above_stride
     cdef Py_ssize_t i, j
-    cdef const int32_t* up_row
-    cdef const uint8_t* mask
-    cdef int32_t up, down, i32
-    # above[i, j] is a distance here too; the labelled row is i - above[i, j]
-    _forward_sweep(unlabelled, rows, cols, above)
+    cdef scratch_int32* row
+    cdef const scratch_int32* previous
+    cdef const label_bits* labels_row
+    for j in range(cols):
+        above[j] = _NONE if labels[j] == 0 else 0
+    for i in range(1, rows):
+        row = above + i * above_stride
+        previous = row - above_stride
+        labels_row = labels + i * cols
+        if label_bits is uint64_t:
+            # two 32-bit halves: gcc vectorises no 64-bit equality without SSE4.1
+            for j in range(cols):
+                row[j] = (previous[j] + 1) & -<int32_t>(
+                    (<uint32_t>labels_row[j] | <uint32_t>(labels_row[j] >> 32)) == 0)
+        else:
+            for j in range(cols):
+                row[j] = (previous[j] + 1) & -<int32_t>(labels_row[j] == 0)
+
+
+cdef void _voronoi_row(const int32_t* height, const int32_t* source_row, Py_ssize_t cols,
+                       const label_bits* labels, label_bits* out, Py_ssize_t* apex,
+                       int64_t* apex_height, int64_t* numerator,
+                       int64_t* denominator) noexcept nogil:
+    # Lower envelope of the parabolas p -> height[v]**2 + (p - v)**2 over the
+    # columns 0 .. cols - 1. Parabola k takes over from parabola k - 1 beyond
+    # numerator[k] / denominator[k], a fraction kept exact so that no division
+    # is needed while the envelope is built (64-bit products: the caller
+    # bounds the sides). At an exact tie the lower column wins, as in mahotas.
+    # Each owner's label is then read once and written over its whole span.
+    cdef Py_ssize_t k = -1, u, v, p
+    cdef int64_t f, n, d
+    cdef label_bits label
+    for u in range(cols):
+        if height[u] >= _NONE:
+            continue
+        f = <int64_t>height[u] * height[u]
+        while k >= 0:
+            v = apex[k]
+            # u is strictly lower than v beyond n / d
+            n = (u - v) * (u + v) + f - apex_height[k]
+            d = 2 * (u - v)
+            if k == 0:
+                if n >= 0:
+                    break
+            elif n * denominator[k] > numerator[k] * d:
+                break
+            # v is nowhere the lowest in 0 .. cols - 1
+            k -= 1
+        if k < 0:
+            k = 0
+            apex[0] = u
+            apex_height[0] = f
+        elif n < (cols - 1) * d:
+            k += 1
+            apex[k] = u
+            apex_height[k] = f
+            numerator[k] = n
+            denominator[k] = d
+    if k < 0:
+        # nothing labelled in the image
+        for p in range(cols):
+            out[p] = 0
+        return
+    # right to left: parabola k owns the columns beyond numerator[k] / denominator[k]
+    # (never negative for k >= 1), parabola 0 those left over
+    p = cols - 1
+    while k >= 0:
+        v = apex[k]
+        label = labels[source_row[v] * cols + v]
+        if k == 0:
+            while p >= 0:
+                out[p] = label
+                p -= 1
+        else:
+            while p >= 0 and p * denominator[k] > numerator[k]:
+                out[p] = label
+                p -= 1
+        k -= 1
+
+
+cdef void _voronoi_2d(const label_bits* labels, Py_ssize_t rows, Py_ssize_t cols,
+                      label_bits* out, int32_t* above_buffer, int32_t* carry, int32_t* height,
+                      int32_t* source_row, Py_ssize_t* apex, int64_t* apex_height,
+                      int64_t* numerator, int64_t* denominator) noexcept nogil:
+    # above[i, j] is the distance to the nearest labelled pixel at or above, so
+    # that pixel's row is i - above[i, j]. Labels of 4 or 8 bytes leave room to
+    # keep row i of `above` in row i of `out` (above_buffer is NULL then): it is
+    # read just before labels overwrite it, and no separate image is touched.
+    cdef Py_ssize_t i, j, above_stride
+    cdef scratch_int32* above
+    cdef const scratch_int32* up_row
+    cdef int32_t up, down, i32, take_up
+    if above_buffer == NULL:
+        above = <scratch_int32*>out
+        above_stride = cols * <Py_ssize_t>(sizeof(label_bits) // sizeof(int32_t))
+    else:
+        above = <scratch_int32*>above_buffer
+        above_stride = cols
+    _forward_sweep_labels(labels, rows, cols, above, above_stride)
     for j in range(cols):
         carry[j] = _NONE
     for i in range(rows - 1, -1, -1):
         i32 = <int32_t>i
-        up_row = above + i * cols
-        mask = unlabelled + i * cols
+        up_row = above + i * above_stride
         for j in range(cols):
-            down = (carry[j] + 1) & -<int32_t>(mask[j] != 0)
-            carry[j] = down
             up = up_row[j]
-            # the pixel above wins a tie, as in mahotas
-            if up <= down:
-                source_row[j] = i32 - up
-                f[j] = <double>up * <double>up if up < _NONE else INFINITY
-            else:
-                source_row[j] = i32 + down
-                f[j] = <double>down * <double>down if down < _NONE else INFINITY
-        _voronoi_row(f, source_row, cols, labels, out + i * cols, i, vertex, boundary)
+            # above is 0 exactly at labelled pixels
+            down = (carry[j] + 1) & -<int32_t>(up != 0)
+            carry[j] = down
+            # the pixel above wins a tie, as in mahotas; branch-free so that
+            # gcc vectorises the loop
+            take_up = -<int32_t>(up <= down)
+            height[j] = (up & take_up) | (down & ~take_up)
+            source_row[j] = ((i32 - up) & take_up) | ((i32 + down) & ~take_up)
+        _voronoi_row(height, source_row, cols, labels, out + i * cols, apex, apex_height,
+                     numerator, denominator)
 
 
 cdef int _buffers(const int64_t[::1] shape, Py_ssize_t** vertex, double** boundary,
@@ -444,24 +517,32 @@ def squared_edt_2d(const uint8_t[:, ::1] foreground, double[:, ::1] sqdist,
     free(above); free(carry); free(f); free(vertex); free(boundary)
 
 
-def voronoi_2d(const uint8_t[:, ::1] unlabelled, const label_bits[:, ::1] labels,
-               label_bits[:, ::1] out):
-    """out[p] = labels of the nearest pixel where unlabelled is 0 (2-D, rows < 2**30).
+def voronoi_2d(const label_bits[:, ::1] labels, label_bits[:, ::1] out):
+    """out[p] = labels of the nearest pixel with nonzero label bits.
 
-    Writes 0 everywhere when every pixel is unlabelled.
+    2-D, with fewer than 2**29 rows (so that row numbers plus _NONE stay
+    within int32) and (rows**2 + cols**2) * 2 * cols below 2**62 (the
+    envelope's products within int64). Writes 0 everywhere when nothing is
+    labelled.
     """
-    cdef Py_ssize_t rows = unlabelled.shape[0], cols = unlabelled.shape[1]
-    cdef int32_t* above = <int32_t*>malloc(rows * cols * sizeof(int32_t))
+    cdef Py_ssize_t rows = labels.shape[0], cols = labels.shape[1]
+    # labels narrower than int32 need their own buffer for the column distances
+    cdef bint separate = sizeof(label_bits) < sizeof(int32_t)
+    cdef int32_t* above = <int32_t*>malloc(rows * cols * sizeof(int32_t)) if separate else NULL
     cdef int32_t* carry = <int32_t*>malloc(cols * sizeof(int32_t))
+    cdef int32_t* height = <int32_t*>malloc(cols * sizeof(int32_t))
     cdef int32_t* source_row = <int32_t*>malloc(cols * sizeof(int32_t))
-    cdef double* f = <double*>malloc(cols * sizeof(double))
-    cdef Py_ssize_t* vertex = <Py_ssize_t*>malloc(cols * sizeof(Py_ssize_t))
-    cdef double* boundary = <double*>malloc((cols + 1) * sizeof(double))
-    if (above == NULL or carry == NULL or source_row == NULL or f == NULL or vertex == NULL
-            or boundary == NULL):
-        free(above); free(carry); free(source_row); free(f); free(vertex); free(boundary)
+    cdef Py_ssize_t* apex = <Py_ssize_t*>malloc(cols * sizeof(Py_ssize_t))
+    cdef int64_t* apex_height = <int64_t*>malloc(cols * sizeof(int64_t))
+    cdef int64_t* numerator = <int64_t*>malloc(cols * sizeof(int64_t))
+    cdef int64_t* denominator = <int64_t*>malloc(cols * sizeof(int64_t))
+    if ((separate and above == NULL) or carry == NULL or height == NULL or source_row == NULL
+            or apex == NULL or apex_height == NULL or numerator == NULL or denominator == NULL):
+        free(above); free(carry); free(height); free(source_row); free(apex); free(apex_height)
+        free(numerator); free(denominator)
         raise MemoryError()
     with nogil:
-        _voronoi_2d(&unlabelled[0, 0], &labels[0, 0], rows, cols, &out[0, 0], above, carry,
-                    source_row, f, vertex, boundary)
-    free(above); free(carry); free(source_row); free(f); free(vertex); free(boundary)
+        _voronoi_2d(&labels[0, 0], rows, cols, &out[0, 0], above, carry, height, source_row,
+                    apex, apex_height, numerator, denominator)
+    free(above); free(carry); free(height); free(source_row); free(apex); free(apex_height)
+    free(numerator); free(denominator)

@@ -9,10 +9,17 @@ from .internal import as_array
 
 __all__ = ["gvoronoi"]
 
-# the 2-D kernel counts rows in int32 with 2**30 meaning "none"
-_MAX_ROWS_2D = 1 << 30
 # labels are copied as raw bits, so any dtype maps to the unsigned one of its size
 _BITS_BY_ITEMSIZE = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _fits_2d_kernel(shape: tuple[int, ...]) -> bool:
+    # the 2-D kernel counts rows in int32 from 2**30, which means "none", and
+    # compares the fractions where parabolas cross by 64-bit products
+    if len(shape) != 2:
+        return False
+    rows, cols = shape
+    return rows < 1 << 29 and (rows**2 + cols**2) * 2 * cols < 1 << 62
 
 
 def gvoronoi(labeled: np.ndarray) -> np.ndarray:
@@ -44,7 +51,9 @@ def gvoronoi(labeled: np.ndarray) -> np.ndarray:
     distance transform of Felzenszwalb and Huttenlocher, which carries, with
     each distance, the position of the pixel it was measured to: linear
     sweeps along the first axis, then the lower envelope of parabolas along
-    each further axis.
+    each further axis. In 2-D, the crossings of parabolas are compared as
+    exact integer fractions, with no division, and each winning label is
+    read once and written over its whole span of the row.
 
     Where several labelled pixels are equally near, the winner is the one
     with the smallest index along the last axis, then along the previous
@@ -71,12 +80,15 @@ def gvoronoi(labeled: np.ndarray) -> np.ndarray:
         return np.zeros(labeled.shape, labeled.dtype)
     labels = np.ascontiguousarray(labeled)
     bits = _BITS_BY_ITEMSIZE[labels.dtype.itemsize]
-    unlabelled = (labels == 0).view(np.uint8)
-    if labels.ndim == 2 and labels.shape[0] < _MAX_ROWS_2D:
+    if _fits_2d_kernel(labels.shape):
+        if labels.dtype.kind == "f":
+            # the kernel tests bits, and -0.0, unlabelled, has a nonzero bit
+            labels = np.where(labels == 0, labels.dtype.type(0), labels)
         # the kernel writes every pixel (0 when nothing is labelled)
         segmented = np.empty(labels.shape, labels.dtype)
-        _distance.voronoi_2d(unlabelled, labels.view(bits), segmented.view(bits))
+        _distance.voronoi_2d(labels.view(bits), segmented.view(bits))
         return segmented
+    unlabelled = (labels == 0).view(np.uint8)
     segmented = np.zeros(labels.shape, labels.dtype)
     sqdist = np.empty(labels.size, np.float64)
     nearest = np.empty(labels.size, np.int64)
