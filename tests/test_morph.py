@@ -300,6 +300,38 @@ def test_extrema_with_nan_equal_mahotas(image, data):
                                       getattr(mahotas, name)(image, Bc), err_msg=name)
 
 
+@st.composite
+def long_row_images(draw, max_value=3):
+    # float64 local extrema compare whole vectors of 8 pixels along a row: rows
+    # of up to 70 pixels exercise those blocks, the clamped columns and the tail
+    ndim = draw(st.integers(1, 3))
+    shape = (*draw(st.lists(st.integers(1, 5), min_size=ndim - 1, max_size=ndim - 1)),
+             draw(st.integers(1, 70)))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return np.random.default_rng(seed).integers(0, max_value + 1, shape).astype(np.float64)
+
+
+@given(image=long_row_images(), data=st.data())
+def test_float64_extrema_equal_integer_kernel_and_mahotas(image, data):
+    # float64 takes its own local-extremum pass: integer values give the same
+    # answer through the int64 kernel, and mahotas's
+    Bc = data.draw(elements(image.ndim, np.float64))
+    for name in ("regmax", "regmin", "locmax", "locmin"):
+        result = getattr(morph, name)(image, Bc)
+        np.testing.assert_array_equal(result, getattr(morph, name)(image.astype(np.int64), Bc),
+                                      err_msg=name)
+        np.testing.assert_array_equal(result, getattr(mahotas, name)(image, Bc), err_msg=name)
+
+
+@given(image=long_row_images(max_value=2), data=st.data())
+def test_float64_extrema_with_nan_on_long_rows_equal_mahotas(image, data):
+    image[image == 2] = np.nan
+    Bc = data.draw(elements(image.ndim, np.float64))
+    for name in ("regmax", "regmin", "locmax", "locmin"):
+        np.testing.assert_array_equal(getattr(morph, name)(image, Bc),
+                                      getattr(mahotas, name)(image, Bc), err_msg=name)
+
+
 @given(image=images(dtypes=[np.uint8, np.float32], max_value=4, min_ndim=2))
 def test_regmax_equal_skimage_local_maxima(image):
     if image.min() == image.max():
@@ -397,6 +429,87 @@ def test_cwatershed_nan_floods_last(inputs):
     above_all = np.where(np.isnan(surface), 5, surface)  # NaN ties among themselves by order
     np.testing.assert_array_equal(morph.cwatershed(surface, markers, Bc),
                                   mahotas.cwatershed(above_all, markers, Bc))
+
+
+@st.composite
+def flat_watershed_inputs(draw):
+    """2-D reliefs (1-pixel-wide ones included) with the cross or the 3x3 square."""
+    shape = (draw(st.integers(1, 9)), draw(st.integers(1, 9)))
+    dtype = draw(st.sampled_from([np.uint8, np.int8, np.uint16, np.int16, np.bool_]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    surface = rng.integers(0, 4, shape).astype(dtype)
+    markers = np.zeros(shape, np.int32)
+    n_seeds = int(rng.integers(1, 5))
+    markers.flat[rng.integers(0, markers.size, n_seeds)] = rng.integers(-3, 1000, n_seeds) | 1
+    Bc = draw(st.sampled_from([morph.get_structuring_elem(surface, 1),
+                               np.ones((3, 3), bool)]))
+    return surface, markers, Bc
+
+
+@given(inputs=flat_watershed_inputs())
+def test_cwatershed_padded_flood_equals_reference(inputs):
+    # The padded kernel (no border tests) against the transcription of the
+    # rule, with 4- and 8-connectivity, seeds on the border and negative labels.
+    surface, markers, Bc = inputs
+    labels, lines = morph.cwatershed(surface, markers, Bc, return_lines=True)
+    expected_labels, expected_lines = reference_watershed(surface, markers, Bc)
+    np.testing.assert_array_equal(labels, expected_labels)
+    np.testing.assert_array_equal(lines, expected_lines)
+    np.testing.assert_array_equal(morph.cwatershed(surface, markers, Bc), labels)
+
+
+@given(inputs=watershed_inputs())
+def test_cwatershed_bordered_flood_equals_padded(inputs):
+    # Labels beyond 32 bits take the bordered kernels: same regions, same lines.
+    surface, markers, Bc = inputs
+    big = markers.astype(np.int64) << 40
+    labels, lines = morph.cwatershed(surface, markers, Bc, return_lines=True)
+    big_labels, big_lines = morph.cwatershed(surface, big, Bc, return_lines=True)
+    np.testing.assert_array_equal(big_labels, labels.astype(np.int64) << 40)
+    np.testing.assert_array_equal(big_lines, lines)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.uint32])
+def test_cwatershed_many_values_flood_a_heap(dtype):
+    # Over 65536 distinct values: the padded heap, not the bucket queue of ranks.
+    rng = np.random.default_rng(1)
+    surface = rng.permutation(300 * 250).reshape(300, 250).astype(dtype)
+    if dtype == np.float64:
+        surface[rng.random(surface.shape) < 0.01] = np.nan
+    markers = np.zeros(surface.shape, np.int32)
+    markers.flat[rng.integers(0, surface.size, 40)] = np.arange(1, 41)
+    labels, lines = morph.cwatershed(surface, markers, return_lines=True)
+    bordered_labels, bordered_lines = morph.cwatershed(surface, markers.astype(np.int64) << 40,
+                                                       return_lines=True)
+    np.testing.assert_array_equal(bordered_labels, labels.astype(np.int64) << 40)
+    np.testing.assert_array_equal(bordered_lines, lines)
+    if dtype != np.float64:
+        np.testing.assert_array_equal(labels, mahotas.cwatershed(surface, markers))
+
+
+def test_cwatershed_many_short_axes_many_values():
+    # Padding would make the image 16 times larger, and 131200 distinct
+    # values are too many for the bucket queue: the bordered heap.
+    shape = (2, 2, 2, 2, 8200)
+    surface = np.random.default_rng(2).permutation(np.prod(shape)).reshape(shape) * 0.5
+    markers = np.zeros(surface.shape, np.int32)
+    markers.flat[[0, 5000, surface.size - 1]] = [1, 2, 3]
+    Bc = morph.get_structuring_elem(surface, 1)
+    np.testing.assert_array_equal(morph.cwatershed(surface, markers, Bc),
+                                  mahotas.cwatershed(surface, markers, Bc))
+
+
+def test_cwatershed_many_short_axes():
+    # Padding 12 axes of length 2 would multiply the image by 4**12: bordered flood.
+    rng = np.random.default_rng(0)
+    surface = rng.integers(0, 3, (2,) * 12).astype(np.uint8)
+    markers = np.zeros(surface.shape, np.int32)
+    markers.flat[[0, 1000, 4095]] = [1, 2, 3]
+    Bc = morph.get_structuring_elem(surface, 1)
+    labels, lines = morph.cwatershed(surface, markers, Bc, return_lines=True)
+    expected_labels, expected_lines = reference_watershed(surface, markers, Bc)
+    np.testing.assert_array_equal(labels, expected_labels)
+    np.testing.assert_array_equal(lines, expected_lines)
 
 
 def test_cwatershed_labels_never_wrap():

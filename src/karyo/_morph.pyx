@@ -9,14 +9,8 @@ pixel ("nearest" extension).
 """
 
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.stdlib cimport malloc, realloc, free, calloc
+from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy, memset
-
-cdef extern from *:
-    """
-    static inline int karyo_ctz64(unsigned long long word) { return __builtin_ctzll(word); }
-    """
-    int karyo_ctz64(unsigned long long word) noexcept nogil
 
 ctypedef fused pixel_t:
     uint8_t
@@ -29,10 +23,6 @@ ctypedef fused pixel_t:
     int64_t
     float
     double
-
-ctypedef fused key_t:
-    uint8_t
-    uint16_t
 
 
 cdef inline Py_ssize_t clamp(Py_ssize_t value, Py_ssize_t length) noexcept nogil:
@@ -282,9 +272,14 @@ def locmin_max(const pixel_t[::1] image, uint8_t[::1] out, const Py_ssize_t[::1]
         return
     cdef int status
     with nogil:
-        status = find_local_extrema(&image[0], &out[0], &shape[0], shape.shape[0], size,
-                                    &offsets[0, 0] if offsets.shape[0] else NULL,
-                                    offsets.shape[0], is_min)
+        if pixel_t is double:
+            status = find_local_extrema_f64(&image[0], &out[0], &shape[0], shape.shape[0], size,
+                                            &offsets[0, 0] if offsets.shape[0] else NULL,
+                                            offsets.shape[0], is_min)
+        else:
+            status = find_local_extrema(&image[0], &out[0], &shape[0], shape.shape[0], size,
+                                        &offsets[0, 0] if offsets.shape[0] else NULL,
+                                        offsets.shape[0], is_min)
     if status < 0:
         raise MemoryError()
 
@@ -302,6 +297,137 @@ cdef inline bint neighbour_at(Py_ssize_t index, const Py_ssize_t* shape, Py_ssiz
         stride *= shape[d]
     neighbour[0] = position
     return True
+
+
+cdef extern from *:
+    """
+    #include <stddef.h>
+    #include <stdint.h>
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+
+    /* out[x] = 1 when no rows[k][x + dx[k]] beats centre[x] (is strictly
+       greater, or smaller when is_min; NaN beats nothing), for x in
+       [start, stop), where every x + dx[k] lies inside the row.
+       SSE2, part of every x86-64, compares two doubles at a time and packs
+       eight verdicts into bytes: gcc does not vectorise a double compare
+       that ends in a byte. */
+    static inline void karyo_unbeaten_f64_impl(uint8_t *out, const double *centre,
+                                               const double *const *rows,
+                                               const ptrdiff_t *dx, ptrdiff_t n_rows,
+                                               ptrdiff_t start, ptrdiff_t stop,
+                                               int is_min) {
+        ptrdiff_t x = start, k;
+    #if defined(__SSE2__)
+        const __m128i one = _mm_set1_epi8(1);
+        for (; x + 8 <= stop; x += 8) {
+            __m128d c0 = _mm_loadu_pd(centre + x), c1 = _mm_loadu_pd(centre + x + 2);
+            __m128d c2 = _mm_loadu_pd(centre + x + 4), c3 = _mm_loadu_pd(centre + x + 6);
+            __m128d b0 = _mm_setzero_pd(), b1 = b0, b2 = b0, b3 = b0;
+            for (k = 0; k < n_rows; k++) {
+                const double *s = rows[k] + (x + dx[k]);
+                if (is_min) {
+                    b0 = _mm_or_pd(b0, _mm_cmplt_pd(_mm_loadu_pd(s), c0));
+                    b1 = _mm_or_pd(b1, _mm_cmplt_pd(_mm_loadu_pd(s + 2), c1));
+                    b2 = _mm_or_pd(b2, _mm_cmplt_pd(_mm_loadu_pd(s + 4), c2));
+                    b3 = _mm_or_pd(b3, _mm_cmplt_pd(_mm_loadu_pd(s + 6), c3));
+                } else {
+                    b0 = _mm_or_pd(b0, _mm_cmpgt_pd(_mm_loadu_pd(s), c0));
+                    b1 = _mm_or_pd(b1, _mm_cmpgt_pd(_mm_loadu_pd(s + 2), c1));
+                    b2 = _mm_or_pd(b2, _mm_cmpgt_pd(_mm_loadu_pd(s + 4), c2));
+                    b3 = _mm_or_pd(b3, _mm_cmpgt_pd(_mm_loadu_pd(s + 6), c3));
+                }
+            }
+            /* 64-bit all-ones masks -> 32 -> 16 -> 8-bit lanes, signed saturation */
+            __m128i w0 = _mm_packs_epi32(_mm_castpd_si128(b0), _mm_castpd_si128(b1));
+            __m128i w1 = _mm_packs_epi32(_mm_castpd_si128(b2), _mm_castpd_si128(b3));
+            __m128i pairs = _mm_packs_epi16(w0, w1);
+            __m128i bytes = _mm_packs_epi16(pairs, pairs);
+            _mm_storel_epi64((__m128i *)(out + x), _mm_andnot_si128(bytes, one));
+        }
+    #endif
+        for (; x < stop; x++) {
+            double c = centre[x];
+            int beaten = 0;
+            for (k = 0; k < n_rows; k++) {
+                double other = rows[k][x + dx[k]];
+                beaten |= is_min ? other < c : other > c;
+            }
+            out[x] = !beaten;
+        }
+    }
+
+    static void karyo_unbeaten_f64(uint8_t *out, const double *centre,
+                                   const double *const *rows, const ptrdiff_t *dx,
+                                   ptrdiff_t n_rows, ptrdiff_t start, ptrdiff_t stop,
+                                   int is_min) {
+        /* constant is_min: one loop each without a test inside */
+        if (is_min)
+            karyo_unbeaten_f64_impl(out, centre, rows, dx, n_rows, start, stop, 1);
+        else
+            karyo_unbeaten_f64_impl(out, centre, rows, dx, n_rows, start, stop, 0);
+    }
+    """
+    void karyo_unbeaten_f64(uint8_t* out, const double* centre, const double** rows,
+                            const Py_ssize_t* dx, Py_ssize_t n_rows, Py_ssize_t start,
+                            Py_ssize_t stop, int is_min) noexcept nogil
+
+
+cdef inline uint8_t unbeaten_clamped(const double* centre, const double** rows,
+                                     const Py_ssize_t* dx, Py_ssize_t n_rows, Py_ssize_t x,
+                                     Py_ssize_t length, bint is_min) noexcept nogil:
+    """karyo_unbeaten_f64 at one column, where steps may leave the row (clamped)."""
+    cdef double value = centre[x], other
+    cdef Py_ssize_t j
+    for j in range(n_rows):
+        other = rows[j][clamp(x + dx[j], length)]
+        if (other < value) if is_min else (other > value):
+            return 0
+    return 1
+
+
+cdef int find_local_extrema_f64(const double* image, uint8_t* out, const Py_ssize_t* shape,
+                                Py_ssize_t ndim, Py_ssize_t size, const Py_ssize_t* offsets,
+                                Py_ssize_t n_offsets, bint is_min) noexcept nogil:
+    """find_local_extrema for float64, with every offset compared in one pass per row.
+
+    Each offset is its (clamped) source row and its step along the row, so
+    that the inner loop compares whole vectors; only the few columns where a
+    step leaves the row are clamped one by one. -1 if out of memory.
+    """
+    cdef Py_ssize_t length = shape[ndim - 1]
+    cdef Py_ssize_t n_rows = size // length
+    cdef Py_ssize_t row, j, x, head = 0, tail = length
+    cdef const double* centre
+    cdef Py_ssize_t coords[32]
+    cdef const double** rows = <const double**>malloc((n_offsets + 1) * sizeof(void*))
+    cdef Py_ssize_t* dx = <Py_ssize_t*>malloc((n_offsets + 1) * sizeof(Py_ssize_t))
+    if rows == NULL or dx == NULL:
+        free(rows); free(dx)
+        return -1
+    # in the columns [head, tail) every step stays inside the row
+    for j in range(n_offsets):
+        dx[j] = offsets[j * ndim + ndim - 1]
+        head = max(head, -dx[j])
+        tail = min(tail, length - dx[j])
+    head = min(head, length)
+    tail = max(tail, head)
+    memset(coords, 0, sizeof(coords))
+    for row in range(n_rows):
+        centre = &image[row * length]
+        for j in range(n_offsets):
+            rows[j] = &image[source_row(coords, shape, &offsets[j * ndim], ndim) * length]
+        karyo_unbeaten_f64(&out[row * length], centre, rows, dx, n_offsets, head, tail, is_min)
+        for x in range(head):
+            out[row * length + x] = unbeaten_clamped(centre, rows, dx, n_offsets, x, length,
+                                                     is_min)
+        for x in range(tail, length):
+            out[row * length + x] = unbeaten_clamped(centre, rows, dx, n_offsets, x, length,
+                                                     is_min)
+        next_row(coords, shape, ndim)
+    free(rows); free(dx)
+    return 0
 
 
 def regmin_max(const pixel_t[::1] image, uint8_t[::1] out, const Py_ssize_t[::1] shape,
@@ -324,8 +450,13 @@ def regmin_max(const pixel_t[::1] image, uint8_t[::1] out, const Py_ssize_t[::1]
     if stack == NULL:
         raise MemoryError()
     with nogil:
-        status = find_local_extrema(&image[0], &out[0], &shape[0], ndim, size,
-                                    &offsets[0, 0] if n_offsets else NULL, n_offsets, is_min)
+        if pixel_t is double:
+            status = find_local_extrema_f64(&image[0], &out[0], &shape[0], ndim, size,
+                                            &offsets[0, 0] if n_offsets else NULL, n_offsets,
+                                            is_min)
+        else:
+            status = find_local_extrema(&image[0], &out[0], &shape[0], ndim, size,
+                                        &offsets[0, 0] if n_offsets else NULL, n_offsets, is_min)
         index = 0 if status == 0 else size
         while index < size:
             # Candidates are sparse: skip eight empty bytes at a time.
@@ -370,356 +501,6 @@ def regmin_max(const pixel_t[::1] image, uint8_t[::1] out, const Py_ssize_t[::1]
     free(stack)
     if status < 0:
         raise MemoryError()
-
-
-# ---------------------------------------------------------------- seeded watershed
-
-ctypedef fused index_t:
-    # Pixel indices and labels: int32 halves the memory traffic when it fits.
-    int32_t
-    int64_t
-
-
-ctypedef fused label_t:
-    # Labels of the bucket flood: the narrowest type that holds them keeps the
-    # randomly accessed label array in cache.
-    uint8_t
-    uint16_t
-    int32_t
-    int64_t
-
-
-cdef struct BucketState:
-    # One FIFO per key: a chain of fixed-size blocks taken from a shared pool.
-    Py_ssize_t head_block
-    Py_ssize_t head_position
-    Py_ssize_t tail_block
-    Py_ssize_t tail_position
-
-
-cdef struct Buckets:
-    # A bucket queue whose FIFOs append to contiguous blocks, so pushing and
-    # popping stream through memory instead of chasing a per-pixel linked list
-    # (that list cost a cache miss per push and per pop). A two-level bitmap
-    # of the non-empty buckets finds the lowest one with two
-    # count-trailing-zeros.
-    uint64_t* words
-    uint64_t summary[16]
-    Py_ssize_t n_summary
-    BucketState* states
-    void* entries
-    Py_ssize_t* block_next
-    Py_ssize_t n_blocks
-    Py_ssize_t block_capacity
-    Py_ssize_t free_block
-    Py_ssize_t block_shift
-    bint failed
-
-
-cdef int buckets_init(Buckets* queue, Py_ssize_t n_buckets, Py_ssize_t block_shift,
-                      Py_ssize_t initial_blocks, Py_ssize_t entry_size) noexcept nogil:
-    cdef Py_ssize_t key
-    memset(queue, 0, sizeof(Buckets))
-    queue.n_summary = (n_buckets // 64 + 63) // 64
-    queue.block_shift = block_shift
-    queue.block_capacity = initial_blocks
-    queue.free_block = -1
-    queue.words = <uint64_t*>calloc(n_buckets // 64, sizeof(uint64_t))
-    queue.states = <BucketState*>malloc(n_buckets * sizeof(BucketState))
-    queue.entries = malloc((initial_blocks << block_shift) * entry_size)
-    queue.block_next = <Py_ssize_t*>malloc(initial_blocks * sizeof(Py_ssize_t))
-    if (queue.words == NULL or queue.states == NULL or queue.entries == NULL
-            or queue.block_next == NULL):
-        return -1
-    for key in range(n_buckets):
-        queue.states[key].head_block = -1
-        queue.states[key].tail_block = -1
-    return 0
-
-
-cdef void buckets_free(Buckets* queue) noexcept nogil:
-    free(queue.words); free(queue.states); free(queue.entries); free(queue.block_next)
-
-
-cdef Py_ssize_t new_block(Buckets* queue, Py_ssize_t entry_size) noexcept nogil:
-    """Index of a free block (grows the pool when needed); -1 if out of memory."""
-    cdef Py_ssize_t block = queue.free_block, capacity
-    cdef void* entries
-    cdef Py_ssize_t* block_next
-    if block >= 0:
-        queue.free_block = queue.block_next[block]
-        return block
-    if queue.n_blocks == queue.block_capacity:
-        capacity = 2 * queue.block_capacity
-        entries = realloc(queue.entries, (capacity << queue.block_shift) * entry_size)
-        if entries == NULL:
-            return -1
-        queue.entries = entries
-        block_next = <Py_ssize_t*>realloc(queue.block_next, capacity * sizeof(Py_ssize_t))
-        if block_next == NULL:
-            return -1
-        queue.block_next = block_next
-        queue.block_capacity = capacity
-    queue.n_blocks += 1
-    return queue.n_blocks - 1
-
-
-cdef inline void bucket_push(Buckets* queue, index_t* unused, Py_ssize_t index,
-                             Py_ssize_t key) noexcept nogil:
-    # `unused` only selects the entry type.
-    cdef BucketState* state = &queue.states[key]
-    cdef Py_ssize_t block = state.tail_block, grown
-    if block < 0:
-        block = new_block(queue, sizeof(index_t))
-        if block < 0:
-            queue.failed = True
-            return
-        state.head_block = block
-        state.tail_block = block
-        state.head_position = 0
-        state.tail_position = 0
-    elif state.tail_position >> queue.block_shift:
-        grown = new_block(queue, sizeof(index_t))
-        if grown < 0:
-            queue.failed = True
-            return
-        queue.block_next[block] = grown
-        state.tail_block = grown
-        state.tail_position = 0
-        block = grown
-    (<index_t*>queue.entries)[(block << queue.block_shift) + state.tail_position] = <index_t>index
-    state.tail_position += 1
-    queue.words[key >> 6] |= 1ULL << (key & 63)
-    queue.summary[key >> 12] |= 1ULL << ((key >> 6) & 63)
-
-
-cdef inline Py_ssize_t bucket_pop(Buckets* queue, index_t* unused) noexcept nogil:
-    """Remove and return the first pixel of the lowest bucket; -1 when empty."""
-    cdef Py_ssize_t word = 0, key, index, block, position
-    cdef BucketState* state
-    while word < queue.n_summary and queue.summary[word] == 0:
-        word += 1
-    if word == queue.n_summary:
-        return -1
-    word = word * 64 + karyo_ctz64(queue.summary[word])
-    key = word * 64 + karyo_ctz64(queue.words[word])
-    state = &queue.states[key]
-    block = state.head_block
-    position = state.head_position
-    index = (<index_t*>queue.entries)[(block << queue.block_shift) + position]
-    position += 1
-    if block == state.tail_block and position == state.tail_position:
-        # Empty: keep the block for the next push to this key.
-        state.head_position = 0
-        state.tail_position = 0
-        queue.words[word] &= ~(1ULL << (key & 63))
-        if queue.words[word] == 0:
-            queue.summary[word >> 6] &= ~(1ULL << (word & 63))
-    elif position >> queue.block_shift:
-        state.head_block = queue.block_next[block]
-        state.head_position = 0
-        queue.block_next[block] = queue.free_block
-        queue.free_block = block
-    else:
-        state.head_position = position
-    return index
-
-
-def watershed_buckets(const key_t[::1] keys, label_t[::1] labels, index_t[::1] entry_type,
-                      uint8_t[::1] lines,
-                      const uint8_t[::1] border, const Py_ssize_t[::1] shape,
-                      const Py_ssize_t[:, ::1] offsets, const Py_ssize_t[::1] deltas):
-    """Seeded watershed for 8/16-bit keys: a bucket queue, FIFO within a bucket.
-
-    `labels` holds the markers on entry (0 = unlabelled) and the regions on exit.
-    `entry_type` (empty) selects the queue's index type. `lines` is empty unless separating lines are wanted. `border` flags pixels
-    whose neighbourhood may leave the image. labels == 0 means "never queued";
-    `status` (kept only for lines) tells queued (1) from done (2).
-    """
-    cdef Py_ssize_t size = keys.shape[0], ndim = shape.shape[0], n_offsets = offsets.shape[0]
-    cdef Py_ssize_t n_buckets = 256 if key_t is uint8_t else 65536
-    # Few keys: long blocks; 65536 keys: short ones, as each live key holds one.
-    cdef Py_ssize_t block_shift = 10 if key_t is uint8_t else 6
-    cdef Py_ssize_t index, j, neighbour
-    cdef label_t label
-    cdef bint want_lines = lines.shape[0] != 0
-    cdef uint8_t* status = NULL
-    cdef label_t* label_data
-    cdef const key_t* key_data
-    cdef const uint8_t* border_data
-    cdef const Py_ssize_t* delta_data
-    cdef Buckets queue
-    cdef int prepared
-    if size == 0:
-        return
-    label_data = &labels[0]
-    key_data = &keys[0]
-    border_data = &border[0]
-    delta_data = &deltas[0] if n_offsets else NULL
-    prepared = buckets_init(&queue, n_buckets, block_shift,
-                            (size >> block_shift) // 4 + 16, sizeof(index_t))
-    if want_lines:
-        status = <uint8_t*>calloc(size, 1)
-    if prepared < 0 or (want_lines and status == NULL):
-        buckets_free(&queue); free(status)
-        raise MemoryError()
-    with nogil:
-        # Marker pixels enter the queue in raster order.
-        for index in range(size):
-            if label_data[index] != 0:
-                bucket_push(&queue, <index_t*>NULL, index, key_data[index])
-                if want_lines:
-                    status[index] = 1
-        while not queue.failed:
-            index = bucket_pop(&queue, <index_t*>NULL)
-            if index < 0:
-                break
-            label = label_data[index]
-            if want_lines:
-                status[index] = 2
-            if not want_lines and not border_data[index]:
-                # The common case, kept branch-light.
-                for j in range(n_offsets):
-                    neighbour = index + delta_data[j]
-                    if label_data[neighbour] == 0:
-                        label_data[neighbour] = label
-                        bucket_push(&queue, <index_t*>NULL, neighbour, key_data[neighbour])
-                continue
-            for j in range(n_offsets):
-                if border_data[index]:
-                    if not neighbour_at(index, &shape[0], ndim, &offsets[j, 0], &neighbour):
-                        continue
-                else:
-                    neighbour = index + delta_data[j]
-                if label_data[neighbour] == 0:
-                    label_data[neighbour] = label
-                    bucket_push(&queue, <index_t*>NULL, neighbour, key_data[neighbour])
-                    if want_lines:
-                        status[neighbour] = 1
-                elif want_lines and status[neighbour] == 1 and label_data[neighbour] != label:
-                    lines[neighbour] = 1
-    failed = queue.failed
-    buckets_free(&queue); free(status)
-    if failed:
-        raise MemoryError()
-
-
-cdef inline bint heap_less(pixel_t value, int64_t order, pixel_t other_value,
-                           int64_t other_order) noexcept nogil:
-    # Lower value first, then earlier entry; NaN sorts after every number.
-    if pixel_t is float or pixel_t is double:
-        if value != value:
-            return other_value != other_value and order < other_order
-        if other_value != other_value:
-            return True
-    if value < other_value:
-        return True
-    if other_value < value:
-        return False
-    return order < other_order
-
-
-cdef inline void heap_push(pixel_t* heap_values, int64_t* heap_orders, Py_ssize_t* heap_size,
-                           pixel_t value, int64_t order) noexcept nogil:
-    cdef Py_ssize_t slot = heap_size[0], parent
-    heap_size[0] += 1
-    while slot > 0:
-        parent = (slot - 1) >> 1
-        if not heap_less(value, order, heap_values[parent], heap_orders[parent]):
-            break
-        heap_values[slot] = heap_values[parent]
-        heap_orders[slot] = heap_orders[parent]
-        slot = parent
-    heap_values[slot] = value
-    heap_orders[slot] = order
-
-
-cdef inline int64_t heap_pop(pixel_t* heap_values, int64_t* heap_orders,
-                             Py_ssize_t* heap_size) noexcept nogil:
-    """Remove the root; return its entry order."""
-    cdef int64_t popped = heap_orders[0], moving_order
-    cdef Py_ssize_t slot = 0, child, size
-    cdef pixel_t moving_value
-    heap_size[0] -= 1
-    size = heap_size[0]
-    moving_value = heap_values[size]
-    moving_order = heap_orders[size]
-    while True:
-        child = 2 * slot + 1
-        if child >= size:
-            break
-        if child + 1 < size and heap_less(heap_values[child + 1], heap_orders[child + 1],
-                                          heap_values[child], heap_orders[child]):
-            child += 1
-        if not heap_less(heap_values[child], heap_orders[child], moving_value, moving_order):
-            break
-        heap_values[slot] = heap_values[child]
-        heap_orders[slot] = heap_orders[child]
-        slot = child
-    heap_values[slot] = moving_value
-    heap_orders[slot] = moving_order
-    return popped
-
-
-def watershed_heap(const pixel_t[::1] surface, int64_t[::1] labels, uint8_t[::1] lines,
-                   const uint8_t[::1] border, const Py_ssize_t[::1] shape,
-                   const Py_ssize_t[:, ::1] offsets, const Py_ssize_t[::1] deltas):
-    """Seeded watershed for any dtype: a binary heap keyed by (value, entry order).
-
-    Entry orders are unique, so the heap stores (value, order) only and the
-    pixel of an entry is looked up in `pixel_of_order`.
-    """
-    cdef Py_ssize_t size = surface.shape[0], ndim = shape.shape[0], n_offsets = offsets.shape[0]
-    cdef Py_ssize_t index, j, neighbour, current, heap_size = 0
-    cdef int64_t label, order = 0
-    cdef bint want_lines = lines.shape[0] != 0
-    cdef uint8_t* status = NULL
-    cdef uint8_t* line_data = &lines[0] if want_lines else NULL
-    cdef int64_t* label_data
-    cdef pixel_t* heap_values
-    cdef int64_t* heap_orders
-    cdef Py_ssize_t* pixel_of_order
-    if size == 0:
-        return
-    label_data = &labels[0]
-    heap_values = <pixel_t*>malloc(size * sizeof(pixel_t))
-    heap_orders = <int64_t*>malloc(size * sizeof(int64_t))
-    pixel_of_order = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
-    if want_lines:
-        status = <uint8_t*>calloc(size, 1)
-    if heap_values == NULL or heap_orders == NULL or pixel_of_order == NULL or (
-            want_lines and status == NULL):
-        free(heap_values); free(heap_orders); free(pixel_of_order); free(status)
-        raise MemoryError()
-    with nogil:
-        for index in range(size):
-            if label_data[index] != 0:
-                pixel_of_order[order] = index
-                heap_push(heap_values, heap_orders, &heap_size, surface[index], order)
-                order += 1
-                if want_lines:
-                    status[index] = 1
-        while heap_size:
-            current = pixel_of_order[heap_pop(heap_values, heap_orders, &heap_size)]
-            if want_lines:
-                status[current] = 2
-            label = label_data[current]
-            for j in range(n_offsets):
-                if border[current]:
-                    if not neighbour_at(current, &shape[0], ndim, &offsets[j, 0], &neighbour):
-                        continue
-                else:
-                    neighbour = current + deltas[j]
-                if label_data[neighbour] == 0:
-                    label_data[neighbour] = label
-                    if want_lines:
-                        status[neighbour] = 1
-                    pixel_of_order[order] = neighbour
-                    heap_push(heap_values, heap_orders, &heap_size, surface[neighbour], order)
-                    order += 1
-                elif want_lines and status[neighbour] == 1 and label_data[neighbour] != label:
-                    line_data[neighbour] = 1
-    free(heap_values); free(heap_orders); free(pixel_of_order); free(status)
 
 
 def fill_from_border(const uint8_t[::1] foreground, uint8_t[::1] closed,

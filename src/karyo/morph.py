@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from . import _morph
+from . import _morph, _watershed
 from .internal import (
     INTEGER_KINDS,
     as_array,
@@ -906,7 +906,7 @@ def regmax(f: np.ndarray, Bc=None, out: np.ndarray | None = None,
 
     Notes
     -----
-    Local maxima first (one vectorised pass per offset); then, in raster
+    Local maxima first (vectorised passes over whole rows); then, in raster
     order, a candidate with a non-candidate neighbour at least as high is
     not regional and its whole candidate plateau is erased by one flood, so
     each plateau is visited once (Soille, *Morphological Image Analysis*,
@@ -965,6 +965,65 @@ def _border_flags(shape: tuple, offsets: np.ndarray) -> np.ndarray:
     return border.reshape(-1)
 
 
+def _flood_geometry(shape: tuple, offsets: np.ndarray):
+    """Offsets that can land inside the image, the padding they need, the padded shape.
+
+    An offset at least as long as its axis always leaves the image, so it can
+    never label a pixel: dropping it bounds the padding by the image itself.
+    """
+    inside = (np.abs(offsets) < np.array(shape)).all(axis=1)
+    offsets = np.ascontiguousarray(offsets[inside])
+    reach = (np.abs(offsets).max(0) if len(offsets) else np.zeros(len(shape))).astype(np.intp)
+    padded_shape = tuple(int(n + 2 * r) for n, r in zip(shape, reach, strict=True))
+    return offsets, reach, padded_shape
+
+
+def _ranks_if_few(relief: np.ndarray):
+    """uint16 ranks of `relief`'s values (NaN last) if it holds at most 65536 of them, else None.
+
+    Flooding the ranks with the bucket queue pops pixels in exactly the order
+    the heap would: equal values share a rank and pop first-in first-out.
+    """
+    values = np.sort(relief, axis=None)
+    n_distinct = 1 + np.count_nonzero(values[1:] != values[:-1])
+    if values.dtype.kind == "f":
+        # NaN != NaN counted every NaN after the first as a new value.
+        n_distinct -= max(np.count_nonzero(np.isnan(values)) - 1, 0)
+    if n_distinct > 65536:
+        return None
+    return np.unique(relief, return_inverse=True)[1].reshape(relief.shape).astype(np.uint16)
+
+
+def _flood_padded(relief: np.ndarray, seeds: np.ndarray, narrow, offsets: np.ndarray,
+                  reach: np.ndarray, padded_shape: tuple, return_lines: bool):
+    """cwatershed on copies padded so that no pixel needs a border test."""
+    interior = tuple(slice(r, r + n) for r, n in zip(reach, relief.shape, strict=True))
+    if relief.dtype.itemsize <= 2:
+        # 8/16-bit keys for the bucket queue; flipping the sign bit maps
+        # signed order onto unsigned order.
+        key_dtype = np.uint8 if relief.dtype.itemsize == 1 else np.uint16
+        keys = np.zeros(padded_shape, key_dtype)
+        if relief.dtype.kind == "i":
+            np.bitwise_xor(relief.view(key_dtype),
+                           key_dtype(1 << (8 * relief.dtype.itemsize - 1)), out=keys[interior])
+        else:
+            keys[interior] = relief.view(key_dtype)
+        flood = _watershed.flood_buckets
+    else:
+        keys = np.zeros(padded_shape, relief.dtype)
+        keys[interior] = relief
+        flood = _watershed.flood_heap
+    labels = np.ones(padded_shape, narrow)  # nonzero padding: looks labelled, never queued
+    labels[interior] = seeds
+    lines = np.zeros(padded_shape, np.uint8) if return_lines else np.zeros(0, np.uint8)
+    flood(keys.reshape(-1), labels.reshape(-1), lines.reshape(-1),
+          np.array(padded_shape, np.intp), reach, _flat_deltas(offsets, padded_shape))
+    labels = labels[interior].astype(np.int64)
+    if return_lines:
+        return labels, lines[interior].astype(bool)
+    return labels
+
+
 def cwatershed(surface: np.ndarray, markers: np.ndarray, Bc=None, return_lines: bool = False):
     """Seeded watershed: grow the labelled `markers` over `surface`, lowest first.
 
@@ -997,11 +1056,14 @@ def cwatershed(surface: np.ndarray, markers: np.ndarray, Bc=None, return_lines: 
     Signal Processing 38, 1994) with mahotas's exact rules: seeds enter the
     queue in raster order; a popped pixel hands its label to every
     unlabelled neighbour, which enters with its own surface value; ties pop
-    in entry order (FIFO). 8- and 16-bit surfaces use a bucket queue with a
-    two-level bitmap to find the lowest bucket; other dtypes use a binary
-    heap keyed by (value, entry order). NaN floods last (after every number),
-    a rule mahotas leaves undefined. A line pixel is one that, while queued,
-    meets a neighbour of another region.
+    in entry order (FIFO). 8- and 16-bit surfaces, and others holding at
+    most 65536 distinct values (flooded as their ranks), use a bucket queue:
+    one ring buffer per value and a two-level bitmap to find the lowest;
+    other surfaces use a binary heap keyed by (value, entry order). The
+    flood runs on copies padded by one neighbourhood reach, with the padding
+    marked as labelled, so no pixel tests the border. NaN floods last (after
+    every number), a rule mahotas leaves undefined. A line pixel is one that,
+    while queued, meets a neighbour of another region.
 
     Examples
     --------
@@ -1019,23 +1081,35 @@ def cwatershed(surface: np.ndarray, markers: np.ndarray, Bc=None, return_lines: 
         relief = relief.astype(np.float32)
     _check_kernel_dtype(relief, "cwatershed", "surface")
     element = as_structuring_element(Bc, relief.ndim, "cwatershed", dtype=relief.dtype)
-    labels = np.array(seeds, dtype=np.int64, order="C", copy=True)
-    lines = np.zeros(relief.shape, bool) if return_lines else None
-    # The 8/16-bit flood runs on the narrowest labels that hold the markers
-    # (the label array is read at random, so its size decides the cache
-    # misses) and on int32 queue entries when the image allows.
+    if relief.dtype.itemsize > 2 and relief.size:
+        ranks = _ranks_if_few(relief)
+        relief = ranks if ranks is not None else relief
+    # The flood runs on the narrowest labels that hold the markers (the label
+    # array is read at random, so its size decides the cache misses).
     narrow = None
-    if relief.dtype.itemsize <= 2 and labels.size:
-        lowest, highest = labels.min(), labels.max()
+    if seeds.size:
+        lowest, highest = seeds.min(), seeds.max()
         for candidate in (np.uint8, np.uint16, np.int32):
             if np.iinfo(candidate).min <= lowest and highest <= np.iinfo(candidate).max:
                 narrow = candidate
                 break
     if relief.size:
         offsets = neighbour_offsets(element).astype(np.intp, copy=False)
+        offsets, reach, padded_shape = _flood_geometry(relief.shape, offsets)
+        padded_size = int(np.prod(padded_shape))
+        # The padded flood packs indices (and labels or entry orders) into 32
+        # bits each; padding that would dwarf the image (many short axes)
+        # floods with border tests instead.
+        if narrow is not None and padded_size < 2**31 and padded_size <= 4 * relief.size + 4096:
+            return _flood_padded(relief, seeds, narrow, offsets, reach, padded_shape,
+                                 return_lines)
+    labels = np.array(seeds, dtype=np.int64, order="C", copy=True)
+    lines = np.zeros(relief.shape, bool) if return_lines else None
+    if relief.size:
         deltas = _flat_deltas(offsets, relief.shape)
         # mahotas skips an offset that lands on the pixel itself in flat indexing.
         offsets, deltas = np.ascontiguousarray(offsets[deltas != 0]), deltas[deltas != 0]
+        narrow = narrow if relief.dtype.itemsize <= 2 else None  # the heap takes int64
         flood_labels = labels.astype(narrow) if narrow is not None else labels
         entry_type = np.empty(0, np.int32 if relief.size < 2**31 else np.int64)
         arguments = (flood_labels.reshape(-1),
@@ -1044,15 +1118,15 @@ def cwatershed(surface: np.ndarray, markers: np.ndarray, Bc=None, return_lines: 
                      np.ascontiguousarray(offsets).reshape(len(offsets), relief.ndim), deltas)
         flat = _kernel_view(relief)
         if relief.dtype in (np.bool_, np.uint8, np.uint16):
-            _morph.watershed_buckets(flat, arguments[0], entry_type, *arguments[1:])
+            _watershed.flood_buckets_bordered(flat, arguments[0], entry_type, *arguments[1:])
         elif relief.dtype == np.int8:
-            _morph.watershed_buckets(flat.view(np.uint8) ^ np.uint8(0x80), arguments[0],
-                                     entry_type, *arguments[1:])
+            _watershed.flood_buckets_bordered(flat.view(np.uint8) ^ np.uint8(0x80),
+                                              arguments[0], entry_type, *arguments[1:])
         elif relief.dtype == np.int16:
-            _morph.watershed_buckets(flat.view(np.uint16) ^ np.uint16(0x8000), arguments[0],
-                                     entry_type, *arguments[1:])
+            _watershed.flood_buckets_bordered(flat.view(np.uint16) ^ np.uint16(0x8000),
+                                              arguments[0], entry_type, *arguments[1:])
         else:
-            _morph.watershed_heap(flat, *arguments)
+            _watershed.flood_heap_bordered(flat, *arguments)
         if narrow is not None:
             labels = flood_labels.astype(np.int64)
     if return_lines:
