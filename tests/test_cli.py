@@ -136,13 +136,15 @@ def test_odd_names_stay_inside_the_output_folder(tmp_path, capsys, segment_alone
     odd.write_bytes(original.read_bytes())
     twin = tmp_path / "a" / "cells-0.png"  # same name as the first image, other folder
     twin.write_bytes(original.read_bytes())
+    dotted = tmp_path / "a" / "A01.ome..png"  # several dots, as in OME-TIFF names
+    dotted.write_bytes(original.read_bytes())
     escaping = str(tmp_path / "a" / "b" / ".." / "b" / "cells-0.png")
     out = tmp_path / "out"
-    status, _, _ = _run(["segment", escaping, odd, twin, "--out", out, "-j", 1], capsys)
+    status, _, _ = _run(["segment", escaping, odd, twin, dotted, "--out", out, "-j", 1], capsys)
     assert status == 0
     names = sorted(path.name for path in out.iterdir())
     assert "cells-0_labels.tif" in names and "cells-0-2_labels.tif" in names
-    assert "dna_1_rm_labels.tif" in names
+    assert "dna_1_rm_labels.tif" in names and "A01.ome_labels.tif" in names
     written = [path for path in tmp_path.rglob("*_labels.tif")]
     assert all(path.parent == out for path in written)
 

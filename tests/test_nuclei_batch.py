@@ -221,11 +221,20 @@ def test_output_stem_never_escapes(name, stem):
     assert outputs.output_stem(name) == stem
 
 
-@given(st.text(max_size=40))
+@given(st.text(max_size=40) | st.text(".a0_ ", max_size=12) | st.text(min_size=190))
 def test_output_stem_is_a_plain_file_name(name):
     stem = outputs.output_stem(name)
     assert stem and "/" not in stem and "\\" not in stem and not stem.startswith(".")
-    assert outputs.output_stem(stem) == stem
+    assert not stem.endswith(".") and len(stem) <= 200
+    assert outputs.is_safe_stem(stem)
+    outputs.image_outputs("out", stem)  # accepted, whatever the input name (e.g. a.ome.tif)
+
+
+@pytest.mark.parametrize("stem", ["", ".x", "x.", "a/b", "..", "_a", "a" * 201, "é"])
+def test_image_outputs_refuses_unsafe_stems(stem):
+    assert not outputs.is_safe_stem(stem)
+    with pytest.raises(ValueError, match="`stem`"):
+        outputs.image_outputs("out", stem)
 
 
 def test_unique_stems_keep_duplicates_apart():

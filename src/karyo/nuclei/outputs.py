@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_STEM = 200
 THUMBNAIL_SIZE = 256
 
 
@@ -63,7 +64,8 @@ def output_stem(name: str) -> str:
     Only the last path component counts (so ``../x.png`` cannot write
     outside the output folder), its extension is dropped, and every
     character other than letters, digits, ``.``, ``_`` and ``-`` becomes
-    ``_``. Leading dots are removed (no hidden files, no ``..``).
+    ``_``. Dots and ``_`` are stripped from both ends (no hidden files, no
+    ``..``, no trailing dot that Windows would drop).
 
     Examples
     --------
@@ -78,8 +80,14 @@ def output_stem(name: str) -> str:
     stem, dot, extension = base.rpartition(".")
     if not dot or not stem.strip("."):
         stem = base
-    stem = _UNSAFE.sub("_", stem).lstrip(".").strip("_") or "image"
-    return stem[:200]
+    stem = _UNSAFE.sub("_", stem).strip("._")[:_MAX_STEM].rstrip("._") or "image"
+    return stem
+
+
+def is_safe_stem(stem: str) -> bool:
+    """True if `stem` could have come from :func:`output_stem`: a plain, visible file name."""
+    return (isinstance(stem, str) and 0 < len(stem) <= _MAX_STEM and not _UNSAFE.search(stem)
+            and stem.strip("._") == stem)
 
 
 def unique_stems(names: Sequence[str]) -> list[str]:
@@ -136,7 +144,7 @@ class ImageOutputs:
 
 def image_outputs(out_dir, stem: str, *, rois: bool = False) -> ImageOutputs:
     """The output paths for the image whose stem is `stem` (see :func:`output_stem`)."""
-    if stem != output_stem(stem):
+    if not is_safe_stem(stem):
         raise ValueError(f"karyo.nuclei.image_outputs: `stem` {stem!r} is not a safe file name; "
                          "derive it with output_stem()")
     out_dir = Path(out_dir)
