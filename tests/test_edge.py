@@ -39,7 +39,34 @@ def test_dog_matches_mahotas(image, sigma1, multiplier, just_filter, layout):
     if just_filter:
         np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6)
     else:
-        np.testing.assert_array_equal(result, expected)
+        # The edges are signs of, and thresholded differences between, responses
+        # that agree with mahotas's to 1e-6 (the Gaussian tolerance): where a
+        # response is that close to 0 or a difference to the threshold, either
+        # answer is right (hypothesis found multiplier 1.001, a near-zero DoG).
+        undecided = _undecided_dog_pixels(mahotas.edge.dog(image, sigma1=sigma1,
+                                                           multiplier=multiplier,
+                                                           just_filter=True), image)
+        np.testing.assert_array_equal(result[~undecided], expected[~undecided])
+
+
+def _undecided_dog_pixels(response, image):
+    """Pixels whose DoG edge decision flips under a 1e-6 change of the response."""
+    eps = 1e-6 * max(1.0, float(np.abs(image).max()))
+    threshold = 0.75 * np.mean(np.abs(response))
+    undecided = np.zeros(response.shape, bool)
+    near_zero = np.abs(response) < eps
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            undecided |= np.roll(near_zero, (dy, dx), axis=(0, 1))
+    for axis in (0, 1):
+        step = np.abs(np.diff(response, axis=axis))
+        close = np.abs(step - threshold) < eps * 4
+        shape = list(response.shape)
+        shape[axis] = 1
+        undecided |= np.concatenate([close, np.zeros(shape, bool)], axis=axis)
+        undecided |= np.concatenate([np.zeros(shape, bool), close], axis=axis)
+    undecided |= np.abs(np.mean(np.abs(response))) < eps  # the threshold itself near 0
+    return undecided
 
 
 def test_edges_of_a_nucleus_image():
