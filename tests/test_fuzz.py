@@ -122,6 +122,15 @@ SPECS = [
          INTEGER_DTYPES, ndims=(2, 3), allow_empty=False, may_refuse=True),
     Spec("features.zernike_moments", lambda f, a: f(a, 4), ALL_DTYPES, ndims=(2,)),
     Spec("polygon.fill_convexhull", lambda f, a: f(a), ALL_DTYPES, ndims=(2,)),
+    Spec("convolve", lambda f, a: f(a, np.ones((3,) * a.ndim)), ALL_DTYPES),
+    Spec("convolve1d", lambda f, a: f(a, [1, -2, 1], axis=0), ALL_DTYPES),
+    Spec("mean_filter", lambda f, a: f(a, np.ones((3,) * a.ndim)), ALL_DTYPES),
+    Spec("median_filter", lambda f, a: f(a), ALL_DTYPES, takes_Bc=True, takes_out=True),
+    Spec("rank_filter", lambda f, a: f(a, np.ones((3,) * a.ndim), 2), ALL_DTYPES),
+    Spec("template_match", lambda f, a: f(a, np.ones((2,) * a.ndim)), ALL_DTYPES),
+    Spec("find", lambda f, a: f(a, a[:2, :2] if a.size else np.zeros((1, 1), a.dtype)),
+         ALL_DTYPES, ndims=(2,)),
+    Spec("laplacian_2D", lambda f, a: f(a), ALL_DTYPES, ndims=(2,)),
 ]
 IDS = [spec.name for spec in SPECS]
 

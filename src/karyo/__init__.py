@@ -11,7 +11,18 @@ __version__ = "0.1.0"
 from .bbox import bbox, croptobbox
 from .center_of_mass import center_of_mass
 from .colors import rgb2gray, rgb2grey, rgb2sepia
-from .convolve import gaussian_filter, gaussian_filter1d
+from .convolve import (
+    convolve,
+    convolve1d,
+    find,
+    gaussian_filter,
+    gaussian_filter1d,
+    laplacian_2D,
+    mean_filter,
+    median_filter,
+    rank_filter,
+    template_match,
+)
 from .distance import distance
 from .edge import sobel
 from .euler import euler

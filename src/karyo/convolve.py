@@ -1,4 +1,5 @@
-"""Linear filters: Gaussian smoothing and Gaussian derivatives.
+"""Linear and neighbourhood filters: Gaussian smoothing and derivatives,
+convolution, mean, median and rank filters, template matching.
 
 Border modes are mahotas's: ``'reflect'`` (d c b a | a b c d | d c b a),
 ``'mirror'`` (d c b | a b c d | c b a), ``'nearest'`` (a a a | a b c d),
@@ -16,10 +17,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import _convolve
-from .internal import as_array, get_output
+from . import _convolve, _filters
+from .internal import as_array, as_structuring_element, get_output
 
-__all__ = ["gaussian_filter", "gaussian_filter1d"]
+__all__ = [
+    "convolve",
+    "convolve1d",
+    "find",
+    "gaussian_filter",
+    "gaussian_filter1d",
+    "laplacian_2D",
+    "mean_filter",
+    "median_filter",
+    "rank_filter",
+    "template_match",
+]
 
 MODES = ("reflect", "nearest", "wrap", "mirror", "constant", "ignore")
 
@@ -391,3 +403,626 @@ def _check_axis(axis, ndim: int, fname: str) -> int:
         raise ValueError(f"karyo.{fname}: `axis` is {axis}, out of range for an array of "
                          f"{ndim} dimensions")
     return int(axis) % ndim
+
+
+# --- Convolution, neighbourhood and template filters -------------------------
+#
+# mahotas computes these with one pass over the image per pixel and a table of
+# neighbour offsets per border region; karyo's kernels (_filters.pyx) work a
+# row at a time from per-axis border tables, in the same order of summation,
+# so floating-point results are mahotas's bit for bit.
+
+
+def convolve(f, weights, mode: str = "reflect", cval: float = 0.0, out=None) -> np.ndarray:
+    """Correlate `f` with `weights` (mahotas's ``convolve``: the kernel is not flipped).
+
+    Parameters
+    ----------
+    f : ndarray
+        Input image, 1-D to 3-D, bool, integer, float32 or float64.
+    weights : ndarray
+        The filter, with as many dimensions as `f`; any size along each axis
+        (its origin is at ``weights.shape // 2``). As in mahotas it is first
+        cast to ``f.dtype`` (so fractional weights on an integer image are
+        truncated), and points whose weight is then 0 are left out.
+    mode : {'reflect', 'nearest', 'wrap', 'mirror', 'constant', 'ignore'}, optional
+        How the image is extended beyond its border (default 'reflect').
+    cval : float, optional
+        The value outside the image for ``mode='constant'`` (default 0).
+        mahotas only implements 0.
+    out : ndarray, optional
+        C-contiguous output of ``f``'s shape and dtype.
+
+    Returns
+    -------
+    convolved : ndarray
+        Same shape and dtype as `f`: ``sum(weights[k] * f[i + k - origin])``
+        computed in float64, then stored as mahotas stores it (truncated
+        toward zero and wrapped to the type's bits for integers, so small
+        integer types overflow silently; any nonzero sum is True for bools).
+
+    See Also
+    --------
+    convolve1d : along one axis, with float64 weights.
+    scipy.ndimage.correlate : the same filter (but rounds integer results).
+
+    Notes
+    -----
+    Despite its name (kept from mahotas) this is a correlation:
+    ``scipy.ndimage.convolve`` would flip `weights`. Each output row is
+    accumulated one filter point at a time, in raster order, as a sweep along
+    the row; the border of the image is read through per-axis index tables,
+    so nothing outside the image is ever read. mahotas's 'reflect' reads
+    before the image when the filter is 4 or more times larger than an axis;
+    karyo reflects correctly there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.convolve import convolve
+    >>> convolve(np.array([0., 0., 1., 0., 0.]), np.array([1., 2., 3.]))
+    array([0., 3., 2., 1., 0.])
+    """
+    fname = "convolve"
+    f, source = _as_image(f, fname)
+    weights = _as_filter(weights, f, "weights", fname).astype(f.dtype)
+    cval = _check_mode(mode, cval, fname)
+    out = get_output(f, out, fname)
+    _correlate(source, out, weights, weights != 0, mode, cval, use_cval=cval != 0.0)
+    return out
+
+
+def convolve1d(f, weights, axis: int, mode: str = "reflect", cval: float = 0.0,
+               out=None) -> np.ndarray:
+    """Correlate `f` along `axis` with the 1-D filter `weights` (not flipped, as mahotas).
+
+    Parameters
+    ----------
+    f : ndarray
+        Input image, 1-D to 3-D, bool, integer, float32 or float64.
+    weights : array_like
+        1-D filter (length-1 axes are squeezed away, as in mahotas), used as
+        float64 whatever the type of `f`; its origin is ``len(weights) // 2``.
+    axis : int
+        Axis to filter along.
+    mode : {'reflect', 'nearest', 'wrap', 'mirror', 'constant', 'ignore'}, optional
+        How the image is extended beyond its border (default 'reflect');
+        'ignore' reads 0 outside, as mahotas's one-dimensional kernel does.
+    cval : float, optional
+        The value outside the image for ``mode='constant'`` (default 0).
+        mahotas only implements 0.
+    out : ndarray, optional
+        C-contiguous output of ``f``'s shape and dtype.
+
+    Returns
+    -------
+    convolved : ndarray
+        Same shape and dtype as `f`, stored as :func:`convolve` stores it.
+
+    See Also
+    --------
+    convolve : the n-dimensional filter.
+
+    Notes
+    -----
+    mahotas has two meanings for this function: a C-contiguous `f` longer
+    than `weights` along `axis` is filtered with float64 weights, anything
+    else (a view, a Fortran array, a short axis) is passed to ``convolve``,
+    which first casts the weights to ``f.dtype`` (0.5 becomes 0 on an integer
+    image). karyo always gives the first meaning, so the result does not
+    depend on the memory layout of `f`. Each output row is one sweep per
+    filter point, along the rows whatever `axis` is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.convolve import convolve1d
+    >>> image = np.array([[0, 0, 4, 0, 0]], np.uint8)
+    >>> convolve1d(image, [0.25, 0.5, 0.25], axis=1)
+    array([[0, 1, 2, 1, 0]], dtype=uint8)
+    """
+    fname = "convolve1d"
+    f, source = _as_image(f, fname)
+    weights = np.asanyarray(weights)
+    _check_kind(weights, "weights", fname)
+    # A single weight squeezes to 0-D: mahotas refuses it, karyo keeps it.
+    weights = weights.squeeze() if weights.size != 1 else weights.reshape(1)
+    if weights.ndim != 1 or weights.size == 0:
+        raise ValueError(f"karyo.{fname}: `weights` has shape {np.shape(weights)} after "
+                         "squeezing; expected a non-empty 1-D filter")
+    axis = _check_axis(axis, f.ndim, fname)
+    cval = _check_mode(mode, cval, fname)
+    out = get_output(f, out, fname)
+    shape = [1] * f.ndim
+    shape[axis] = weights.size
+    weights = weights.astype(np.float64).reshape(shape)
+    # mahotas's 1-D kernel keeps zero weights and adds 0 * w outside the
+    # image (so an infinite weight gives NaN there): do the same.
+    _correlate(source, out, weights, np.ones(shape, bool), mode, cval,
+               use_cval=mode in ("constant", "ignore"))
+    return out
+
+
+def mean_filter(f, Bc, mode: str = "ignore", cval: float = 0.0, out=None) -> np.ndarray:
+    """Mean of the neighbourhood `Bc` around each pixel.
+
+    Parameters
+    ----------
+    f : ndarray
+        Input image, 1-D to 3-D, bool, integer, float32 or float64.
+    Bc : ndarray or int
+        The neighbourhood (required, as in mahotas): an array with `f`'s
+        number of dimensions and an odd size along each axis, cast to
+        ``f.dtype`` whose nonzero points take part; or an int, as for
+        :func:`karyo.morph.get_structuring_elem`.
+    mode : {'ignore', 'reflect', 'nearest', 'wrap', 'mirror', 'constant'}, optional
+        How the image is extended beyond its border. The default, 'ignore',
+        averages only the neighbours inside the image.
+    cval : float, optional
+        The value outside the image for ``mode='constant'`` (default 0).
+        mahotas only implements 0.
+    out : ndarray, optional
+        C-contiguous float64 output of ``f``'s shape.
+
+    Returns
+    -------
+    mean : ndarray
+        float64, the shape of `f`.
+
+    See Also
+    --------
+    median_filter : a filter that keeps edges sharper.
+
+    Notes
+    -----
+    Each output row is the sum of one sweep per neighbour, in the raster
+    order of `Bc` (mahotas's order, so the float64 sums are identical),
+    divided by the number of neighbours (inside the image, for 'ignore').
+    mahotas accepts a `Bc` of even size, with its origin at ``shape // 2``;
+    karyo asks for an odd size so that the centre is unambiguous.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.convolve import mean_filter
+    >>> mean_filter(np.array([0, 3, 6, 9], np.uint8), np.ones(3))
+    array([1.5, 3. , 6. , 7.5])
+    """
+    fname = "mean_filter"
+    f, source = _as_image(f, fname)
+    footprint = _footprint(Bc, f, fname)
+    cval = _check_mode(mode, cval, fname)
+    out = get_output(f, out, fname, dtype=np.float64)
+    if f.size == 0:
+        return out
+    elements, tables, x_origin = _filter_geometry(f.shape, footprint, mode)
+    _filters.mean(_as_3d(source), _as_3d(out), elements, *tables, x_origin, cval,
+                  mode == "constant", mode == "ignore")
+    return out
+
+
+def rank_filter(f, Bc, rank: int, mode: str = "reflect", cval: float = 0.0,
+                out=None) -> np.ndarray:
+    """The `rank`-th smallest value (0-based) in the neighbourhood `Bc` of each pixel.
+
+    Parameters
+    ----------
+    f : ndarray
+        Input image, 1-D to 3-D, bool, integer, float32 or float64.
+    Bc : ndarray or int
+        The neighbourhood (required, as in mahotas): an array with `f`'s
+        number of dimensions and an odd size along each axis, cast to
+        ``f.dtype`` whose nonzero points take part; or an int, as for
+        :func:`karyo.morph.get_structuring_elem`.
+    rank : int
+        0 gives the minimum, ``N - 1`` the maximum of the N neighbours.
+    mode : {'reflect', 'nearest', 'wrap', 'mirror', 'constant', 'ignore'}, optional
+        How the image is extended beyond its border (default 'reflect'). With
+        'ignore', a pixel with only n of its N neighbours inside the image
+        takes the ``int(n * rank / N)``-th of those, as in mahotas.
+    cval : float, optional
+        The value outside the image for ``mode='constant'`` (default 0); it
+        must be a value of ``f.dtype``. mahotas only implements 0.
+    out : ndarray, optional
+        C-contiguous output of ``f``'s shape and dtype.
+
+    Returns
+    -------
+    ranked : ndarray
+        Same shape and dtype as `f`.
+
+    See Also
+    --------
+    median_filter : the middle rank.
+
+    Notes
+    -----
+    For bool and 8- or 16-bit integer images a histogram of the window slides
+    along each row (Huang, Yang and Tang, IEEE TASSP 27, 1979; for 16 bits in
+    256 blocks of 256 bins, after Perreault and Hebert, IEEE TIP 16, 2007):
+    each step updates the points that enter and leave the window, so the
+    cost grows with the height of `Bc`, not its area. For other types the
+    neighbours of each pixel are gathered and the one asked for is found by
+    quickselect (Hoare, CACM 4, 1961), as mahotas's ``std::nth_element``
+    does; all give the same value. mahotas's docstring calls the result
+    the rank-th *largest*; it is the rank-th smallest, in mahotas as here.
+    Where mahotas returns meaningless values, karyo raises ValueError
+    (`rank` outside ``0 .. N - 1``: mahotas leaves the output uninitialised)
+    or returns 0 (mode 'ignore', a `Bc` without its centre, and a pixel with
+    no neighbour inside the image: mahotas repeats a value left over from the
+    previous pixel).
+    With NaN among the neighbours the result is unspecified, as in mahotas.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.convolve import rank_filter
+    >>> rank_filter(np.array([5, 1, 4, 2, 3], np.uint8), np.ones(3), 0)
+    array([1, 1, 1, 2, 2], dtype=uint8)
+    """
+    fname = "rank_filter"
+    f, source = _as_image(f, fname)
+    footprint = _footprint(Bc, f, fname)
+    if isinstance(rank, bool) or not isinstance(rank, numbers.Integral):
+        raise TypeError(f"karyo.{fname}: `rank` must be an integer, got {rank!r}")
+    n_neighbours = int(np.count_nonzero(footprint))
+    if not 0 <= rank < n_neighbours:
+        raise ValueError(f"karyo.{fname}: `rank` is {rank}; `Bc` has {n_neighbours} "
+                         f"neighbours, so it must be between 0 and {n_neighbours - 1}")
+    return _rank(f, source, footprint, int(rank), mode, cval, out, fname)
+
+
+def median_filter(f, Bc=None, mode: str = "reflect", cval: float = 0.0,
+                  out=None) -> np.ndarray:
+    """Median of the neighbourhood `Bc` around each pixel.
+
+    Parameters
+    ----------
+    f : ndarray
+        Input image, 1-D to 3-D, bool, integer, float32 or float64.
+    Bc : ndarray or int, optional
+        The neighbourhood: by default the 3 x 3 (x 3) square, as in mahotas;
+        otherwise as for :func:`rank_filter`.
+    mode : {'reflect', 'nearest', 'wrap', 'mirror', 'constant', 'ignore'}, optional
+        How the image is extended beyond its border (default 'reflect').
+    cval : float, optional
+        The value outside the image for ``mode='constant'`` (default 0); it
+        must be a value of ``f.dtype``. mahotas only implements 0.
+    out : ndarray, optional
+        C-contiguous output of ``f``'s shape and dtype.
+
+    Returns
+    -------
+    median : ndarray
+        Same shape and dtype as `f`.
+
+    See Also
+    --------
+    rank_filter : any rank.
+    mean_filter : the mean of the same neighbourhood.
+
+    Notes
+    -----
+    :func:`rank_filter` with rank ``N // 2`` for the N points of `Bc`. mahotas
+    takes ``Bc.sum() // 2`` as the rank, which is the same for a `Bc` of 0s
+    and 1s but not for other weights (a `Bc` of 2s asks for a rank past the
+    end, and mahotas then returns uninitialised memory): karyo counts the
+    nonzero points, since `Bc` is a neighbourhood.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.convolve import median_filter
+    >>> median_filter(np.array([[1, 9, 1], [1, 1, 1], [1, 1, 9]], np.uint8))
+    array([[1, 1, 1],
+           [1, 1, 1],
+           [1, 1, 1]], dtype=uint8)
+    """
+    fname = "median_filter"
+    f, source = _as_image(f, fname)
+    footprint = (np.ones((3,) * f.ndim, bool) if Bc is None else _footprint(Bc, f, fname))
+    return _rank(f, source, footprint, int(np.count_nonzero(footprint)) // 2, mode, cval, out,
+                 fname)
+
+
+def template_match(f, template, mode: str = "reflect", cval: float = 0.0,
+                   out=None) -> np.ndarray:
+    """Squared Euclidean distance between `template` and the window of `f` around each pixel.
+
+    Parameters
+    ----------
+    f : ndarray
+        Input image, 1-D to 3-D, bool, integer, float32 or float64.
+    template : ndarray
+        The pattern, with as many dimensions as `f`, any size (its origin is
+        at ``template.shape // 2``); cast to ``f.dtype`` as in mahotas.
+    mode : {'reflect', 'nearest', 'wrap', 'mirror', 'constant', 'ignore'}, optional
+        How the image is extended beyond its border (default 'reflect'). As
+        in mahotas, 'constant' is the same as 'ignore': template points
+        outside the image are left out.
+    cval : float, optional
+        Must be 0 (points outside are left out, not compared with `cval`).
+    out : ndarray, optional
+        C-contiguous output of ``f``'s shape and dtype.
+
+    Returns
+    -------
+    match : ndarray
+        Same shape and dtype as `f`: ``sum((f[i + k - origin] - template[k])**2)``,
+        computed in ``f.dtype`` as mahotas does: floats in their own
+        precision, integers modulo 2**bits (so it wraps for large
+        differences; convert `f` to float64 to avoid that), and for bools
+        whether any point differs.
+
+    See Also
+    --------
+    find : the exact matches.
+
+    Notes
+    -----
+    Each output row is accumulated one template point at a time, in raster
+    order as in mahotas, so float results are mahotas's bit for bit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.convolve import template_match
+    >>> template_match(np.array([0, 1, 2, 3, 4], np.int32), np.array([1, 2, 3]))
+    array([9, 3, 0, 3, 9], dtype=int32)
+    """
+    fname = "template_match"
+    f, source = _as_image(f, fname)
+    template = _as_filter(template, f, "template", fname).astype(f.dtype)
+    _check_mode(mode, cval, fname)
+    if isinstance(cval, numbers.Real) and cval != 0:
+        raise ValueError(f"karyo.{fname}: `cval` must be 0: template points outside the "
+                         "image are left out, not compared with a constant (as in mahotas)")
+    out = get_output(f, out, fname)
+    if f.size == 0:
+        return out
+    elements, tables, x_origin = _filter_geometry(f.shape, np.ones(template.shape, bool), mode)
+    template_values = _as_3d(template).reshape(-1)
+    if f.dtype == np.bool_:
+        template_values = template_values.view(np.uint8)
+    _filters.squared_difference(_as_3d(source), _as_3d(_kernel_view(out)), elements,
+                                template_values, *tables, x_origin, f.dtype == np.bool_)
+    return out
+
+
+def find(f, template) -> np.ndarray:
+    """Where `template` occurs exactly in the 2-D image `f`.
+
+    Parameters
+    ----------
+    f : ndarray
+        2-D image, bool, integer, float32 or float64.
+    template : ndarray
+        2-D pattern, cast to ``f.dtype`` as in mahotas (a float template on an
+        integer image is truncated).
+
+    Returns
+    -------
+    found : ndarray of bool
+        ``found[y, x]`` is True when ``f[y:y + h, x:x + w]`` equals `template`
+        (of shape ``(h, w)``) at every point; it is indexed by the top-left
+        corner of the match. NaN never matches.
+
+    See Also
+    --------
+    template_match : a distance to the template at every pixel.
+
+    Notes
+    -----
+    Every window is compared point by point and left at the first
+    difference, as in mahotas. An empty `template` is refused (mahotas
+    reports a match at every position).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.convolve import find
+    >>> image = np.array([[0, 1, 2], [3, 1, 2], [0, 0, 0]], np.uint8)
+    >>> np.argwhere(find(image, np.array([[1, 2]])))
+    array([[0, 1],
+           [1, 1]])
+    """
+    fname = "find"
+    f, source = _as_image(f, fname, min_ndim=2, max_ndim=2)
+    template = _as_filter(template, f, "template", fname).astype(f.dtype)
+    found = np.empty(f.shape, bool)
+    if f.dtype == np.bool_:
+        template = template.view(np.uint8)
+    _filters.find2d(source, np.ascontiguousarray(template), found.view(np.uint8))
+    return found
+
+
+def laplacian_2D(array, alpha: float = 0.2) -> np.ndarray:  # noqa: N802 (mahotas's name)
+    """The discrete Laplacian of a 2-D image, a blend of the 4- and 8-neighbour stencils.
+
+    Parameters
+    ----------
+    array : ndarray
+        2-D image, bool, integer or float (computed in float64).
+    alpha : float, optional
+        Weight of the diagonal neighbours, clipped to [0, 1] as in mahotas
+        (default 0.2): 0 gives the 4-neighbour stencil, 1 the diagonals only.
+
+    Returns
+    -------
+    filtered : ndarray
+        float64, the shape of `array`.
+
+    See Also
+    --------
+    convolve : the filter applied here, with mode 'nearest'.
+
+    Notes
+    -----
+    The 3 x 3 stencil has ``alpha / (1 + alpha)`` on the diagonals,
+    ``(1 - alpha) / (1 + alpha)`` on the sides and ``-4 / (1 + alpha)`` in the
+    centre (the weights of MATLAB's ``fspecial('laplacian')``), so it sums to
+    0; borders repeat the nearest pixel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.convolve import laplacian_2D
+    >>> image = np.zeros((3, 3))
+    >>> image[1, 1] = 1
+    >>> laplacian_2D(image, alpha=0)
+    array([[ 0.,  1.,  0.],
+           [ 1., -4.,  1.],
+           [ 0.,  1.,  0.]])
+    """
+    fname = "laplacian_2D"
+    array = as_array(array, fname, min_ndim=2, max_ndim=2)
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+        raise TypeError(f"karyo.{fname}: `alpha` must be a number, got {alpha!r}")
+    if math.isnan(alpha):
+        raise ValueError(f"karyo.{fname}: `alpha` is NaN; expected a number between 0 and 1")
+    alpha = max(0, min(alpha, 1))
+    side = (1. - alpha) / (alpha + 1.)
+    diagonal = alpha / (alpha + 1.)
+    centre = -4. / (alpha + 1.)
+    weights = np.array([[diagonal, side, diagonal],
+                        [side, centre, side],
+                        [diagonal, side, diagonal]])
+    return convolve(array.astype(np.float64), weights, mode="nearest")
+
+
+def _as_image(f, fname: str, min_ndim: int = 1, max_ndim: int = 3
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The validated image `f`, and the view of it that the kernels read (bool as uint8)."""
+    f = as_array(f, fname, "f", min_ndim=min_ndim, max_ndim=max_ndim)
+    if f.dtype.kind == "f" and f.dtype.itemsize not in (4, 8):
+        raise TypeError(f"karyo.{fname}: `f` has dtype {f.dtype}, which is not supported; "
+                        "convert it to float32 or float64 first")
+    return f, _kernel_view(f)
+
+
+def _kernel_view(array: np.ndarray) -> np.ndarray:
+    return array.view(np.uint8) if array.dtype == np.bool_ else array
+
+
+def _check_kind(array: np.ndarray, name: str, fname: str) -> None:
+    if array.dtype.kind not in "buif":
+        raise TypeError(f"karyo.{fname}: `{name}` has dtype {array.dtype}; expected bool, "
+                        "integer or floating point values")
+
+
+def _as_filter(weights, f: np.ndarray, name: str, fname: str) -> np.ndarray:
+    """`weights` checked to be a non-empty numeric array with `f`'s number of dimensions."""
+    weights = np.asanyarray(weights)
+    _check_kind(weights, name, fname)
+    if weights.ndim != f.ndim:
+        raise ValueError(f"karyo.{fname}: `{name}` has {weights.ndim} dimensions; expected "
+                         f"{f.ndim} (the same as `f`)")
+    if weights.size == 0:
+        raise ValueError(f"karyo.{fname}: `{name}` is empty (shape {weights.shape})")
+    return weights
+
+
+def _footprint(Bc, f: np.ndarray, fname: str) -> np.ndarray:
+    """The nonzero points of `Bc` once cast to ``f.dtype`` (mahotas's cast)."""
+    footprint = as_structuring_element(Bc, f.ndim, fname, dtype=f.dtype) != 0
+    if not footprint.any():
+        raise ValueError(f"karyo.{fname}: `Bc` has no nonzero point (once cast to "
+                         f"{f.dtype}), so the neighbourhood is empty")
+    return footprint
+
+
+def _as_3d(array: np.ndarray) -> np.ndarray:
+    return array[(np.newaxis,) * (3 - array.ndim)]
+
+
+def _filter_geometry(shape: tuple, footprint: np.ndarray, mode: str
+                     ) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """The kernels' description of a filter over an image of `shape`.
+
+    Returns the (z, y, x) coordinates of the points of `footprint` in raster
+    order, the border table of each axis (see _filters.pyx) and the origin
+    of the filter along x.
+    """
+    footprint = _as_3d(footprint)
+    image_shape = (1,) * (3 - len(shape)) + tuple(shape)
+    tables = []
+    for n, size in zip(image_shape, footprint.shape, strict=True):
+        origin = size // 2
+        reach = max(origin, size - 1 - origin)
+        start = reach - origin
+        tables.append(np.ascontiguousarray(_source_index(n, reach, mode)[start:start + n + size
+                                                                          - 1]))
+    elements = np.ascontiguousarray(np.argwhere(footprint), dtype=np.int64)
+    return elements, tables, footprint.shape[2] // 2
+
+
+def _correlate(source: np.ndarray, out: np.ndarray, weights: np.ndarray, points: np.ndarray,
+               mode: str, cval: float, use_cval: bool) -> None:
+    """Weighted sums of the `points` of `weights` around each pixel of `source`, into `out`."""
+    if source.size == 0:
+        return
+    elements, tables, x_origin = _filter_geometry(source.shape, points, mode)
+    values = np.ascontiguousarray(_as_3d(weights)[_as_3d(points)], dtype=np.float64)
+    _filters.correlate(_as_3d(source), _as_3d(_kernel_view(out)), elements, values, *tables,
+                       x_origin, cval, use_cval, out.dtype == np.bool_)
+
+
+def _rank(f: np.ndarray, source: np.ndarray, footprint: np.ndarray, rank: int, mode: str,
+          cval, out, fname: str) -> np.ndarray:
+    cval = _check_mode(mode, cval, fname)
+    if f.dtype.kind in "bui":
+        info = np.iinfo(np.uint8 if f.dtype == np.bool_ else f.dtype)
+        top = 1 if f.dtype == np.bool_ else info.max
+        if not (math.isfinite(cval) and cval == int(cval) and info.min <= cval <= top):
+            raise ValueError(f"karyo.{fname}: `cval` is {cval}, which is not a value of the "
+                             f"image's type {f.dtype}")
+    typed_cval = f.dtype.type(cval)
+    out = get_output(f, out, fname)
+    if f.size == 0:
+        return out
+    elements, tables, _ = _filter_geometry(f.shape, footprint, mode)
+    if f.dtype.itemsize == 1:
+        # bool, uint8, int8: a sliding histogram; int8 as uint8 with its sign bit
+        # flipped, which keeps the order.
+        flip = 0x80 if f.dtype == np.int8 else 0
+        cval_bin = (int(np.array(typed_cval).view(np.uint8)) ^ flip
+                    if mode == "constant" else -1)
+        _filters.rank_histogram(_as_3d(source.view(np.uint8)), _as_3d(out.view(np.uint8)),
+                                *_footprint_rows(elements), *tables, rank, len(elements),
+                                cval_bin, flip)
+        return out
+    if f.dtype.itemsize == 2 and f.dtype.kind in "ui":
+        flip = 0x8000 if f.dtype == np.int16 else 0
+        cval_bin = (int(np.array(typed_cval).view(np.uint16)) ^ flip
+                    if mode == "constant" else -1)
+        _filters.rank_histogram16(_as_3d(source.view(np.uint16)),
+                                  _as_3d(out.view(np.uint16)), *_footprint_rows(elements),
+                                  *tables, rank, len(elements), cval_bin, flip)
+        return out
+    origins = [size // 2 for size in _as_3d(footprint).shape]
+    _filters.rank(_as_3d(source), _as_3d(out), elements, *tables, *origins, rank,
+                  int(typed_cval) if f.dtype.kind in "bui" else float(typed_cval),
+                  mode == "constant")
+    return out
+
+
+def _footprint_rows(elements: np.ndarray) -> list[np.ndarray]:
+    """The footprint as rows for _filters.rank_histogram.
+
+    Returns the (z, y) of each row, then in CSR form (starts, values) the x
+    of its points, of those that leave the window when it moves right
+    (c - 1 not in the row) and of those that enter it (c + 1 not in the row).
+    """
+    rows: dict[tuple[int, int], list[int]] = {}
+    for z, y, x in elements.tolist():
+        rows.setdefault((z, y), []).append(x)
+    segments = np.array(list(rows), dtype=np.int64).reshape(-1, 2)
+    result = [segments]
+    members = [set(xs) for xs in rows.values()]
+    for step in (None, -1, 1):
+        chosen = [[c for c in xs if step is None or c + step not in row]
+                  for xs, row in zip(rows.values(), members, strict=True)]
+        starts = np.cumsum([0] + [len(c) for c in chosen]).astype(np.int64)
+        values = np.array([c for cs in chosen for c in cs], dtype=np.int64)
+        result += [starts, values]
+    return result
