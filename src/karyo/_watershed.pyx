@@ -504,22 +504,6 @@ def flood_buckets(const key_t[::1] keys, narrow_label_t[::1] labels, uint8_t[::1
         raise MemoryError()
 
 
-cdef inline void heap_push_packed(pixel_t* heap_values, int64_t* heap_packed,
-                                  Py_ssize_t* heap_size, pixel_t value,
-                                  int64_t packed) noexcept nogil:
-    cdef Py_ssize_t slot = heap_size[0], parent
-    heap_size[0] += 1
-    while slot > 0:
-        parent = (slot - 1) >> 1
-        if not heap_less(value, packed, heap_values[parent], heap_packed[parent]):
-            break
-        heap_values[slot] = heap_values[parent]
-        heap_packed[slot] = heap_packed[parent]
-        slot = parent
-    heap_values[slot] = value
-    heap_packed[slot] = packed
-
-
 def flood_heap(const pixel_t[::1] surface, narrow_label_t[::1] labels, uint8_t[::1] lines,
                const Py_ssize_t[::1] padded_shape, const Py_ssize_t[::1] reach,
                const Py_ssize_t[::1] deltas):
@@ -563,7 +547,7 @@ def flood_heap(const pixel_t[::1] surface, narrow_label_t[::1] labels, uint8_t[:
             start = first_interior_of_row(row, &padded_shape[0], &reach[0], ndim)
             for index in range(start, start + row_length):
                 if label_data[index] != 0:
-                    heap_push_packed(heap_values, heap_packed, &heap_size,
+                    heap_push(heap_values, heap_packed, &heap_size,
                                      surface_data[index], (order << 32) | index)
                     order += 1
                     if want_lines:
@@ -600,7 +584,7 @@ def flood_heap(const pixel_t[::1] surface, narrow_label_t[::1] labels, uint8_t[:
                     label_data[neighbour] = label
                     if want_lines:
                         status[neighbour] = 1
-                    heap_push_packed(heap_values, heap_packed, &heap_size,
+                    heap_push(heap_values, heap_packed, &heap_size,
                                      surface_data[neighbour], (order << 32) | neighbour)
                     order += 1
                 elif want_lines and status[neighbour] == 1 and label_data[neighbour] != label:
