@@ -210,6 +210,15 @@ def mean(const src_t[:, :, :] src, double[:, :, ::1] out, const int64_t[:, ::1] 
     free(ones)
 
 
+cdef inline Py_ssize_t rank_among(Py_ssize_t present, Py_ssize_t rank,
+                                  Py_ssize_t n_elements) noexcept nogil:
+    """The rank to take among the `present` neighbours inside the image ('ignore' mode
+    scales it as mahotas does: int(present * rank / n_elements))."""
+    if present == n_elements:
+        return rank
+    return <Py_ssize_t> (<double> (present * rank) / <double> n_elements)
+
+
 cdef inline void swap(src_t* values, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
     cdef src_t held = values[i]
     values[i] = values[j]
@@ -334,9 +343,7 @@ def rank(const src_t[:, :, :] src, src_t[:, :, ::1] out, const int64_t[:, ::1] e
                         # misses the centre: nothing to rank.
                         out[z, y, x] = 0
                         continue
-                    current = rank
-                    if n != n_elements:
-                        current = <Py_ssize_t> (<double> (n * rank) / <double> n_elements)
+                    current = rank_among(n, rank, n_elements)
                     out[z, y, x] = select(values, n, current)
     free(values)
     free(offsets)
@@ -537,9 +544,7 @@ def rank_histogram(const uint8_t[:, :, :] src, uint8_t[:, :, ::1] out,
                     if present == 0:
                         row_out[x] = 0
                         continue
-                    target = rank
-                    if present != n_elements:
-                        target = <Py_ssize_t> (<double> (present * rank) / <double> n_elements)
+                    target = rank_among(present, rank, n_elements)
                     while below > target:
                         current -= 1
                         below -= histogram[current]
@@ -636,9 +641,7 @@ def rank_histogram16(const uint16_t[:, :, :] src, uint16_t[:, :, ::1] out,
                     if present == 0:
                         row_out[x] = 0
                         continue
-                    target = rank
-                    if present != n_elements:
-                        target = <Py_ssize_t> (<double> (present * rank) / <double> n_elements)
+                    target = rank_among(present, rank, n_elements)
                     while below > target:
                         block -= 1
                         below -= blocks[block]
