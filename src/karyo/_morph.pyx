@@ -12,6 +12,8 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy, memset
 
+from karyo._neighbours cimport neighbour_at
+
 ctypedef fused pixel_t:
     uint8_t
     uint16_t
@@ -282,21 +284,6 @@ def locmin_max(const pixel_t[::1] image, uint8_t[::1] out, const Py_ssize_t[::1]
                                         offsets.shape[0], is_min)
     if status < 0:
         raise MemoryError()
-
-
-cdef inline bint neighbour_at(Py_ssize_t index, const Py_ssize_t* shape, Py_ssize_t ndim,
-                              const Py_ssize_t* offset, Py_ssize_t* neighbour) noexcept nogil:
-    """Flat index of `index + offset` in `neighbour`; False when it falls outside the image."""
-    cdef Py_ssize_t d, coord, position = 0, stride = 1
-    for d in range(ndim - 1, -1, -1):
-        coord = index % shape[d] + offset[d]
-        index = index // shape[d]
-        if coord < 0 or coord >= shape[d]:
-            return False
-        position += coord * stride
-        stride *= shape[d]
-    neighbour[0] = position
-    return True
 
 
 cdef extern from *:

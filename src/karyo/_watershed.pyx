@@ -14,6 +14,8 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, free, calloc
 from libc.string cimport memcpy, memset
 
+from karyo._neighbours cimport neighbour_at
+
 cdef extern from *:
     """
     static inline int karyo_ctz64(unsigned long long word) { return __builtin_ctzll(word); }
@@ -42,21 +44,6 @@ ctypedef fused pixel_t:
 ctypedef fused key_t:
     uint8_t
     uint16_t
-
-
-cdef inline bint neighbour_at(Py_ssize_t index, const Py_ssize_t* shape, Py_ssize_t ndim,
-                              const Py_ssize_t* offset, Py_ssize_t* neighbour) noexcept nogil:
-    """Flat index of `index + offset` in `neighbour`; False when it falls outside the image."""
-    cdef Py_ssize_t d, coord, position = 0, stride = 1
-    for d in range(ndim - 1, -1, -1):
-        coord = index % shape[d] + offset[d]
-        index = index // shape[d]
-        if coord < 0 or coord >= shape[d]:
-            return False
-        position += coord * stride
-        stride *= shape[d]
-    neighbour[0] = position
-    return True
 
 
 # ---------------------------------------------------------------- seeded watershed
