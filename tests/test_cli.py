@@ -297,11 +297,16 @@ def test_evaluate_prints_metrics_per_image_and_mean(tmp_path, capsys, segment_al
 
 @pytest.fixture(scope="module")
 def kill_batch(tmp_path_factory):
-    """A folder of 24 images and the outputs of one uninterrupted run over it."""
+    """A folder of 16 images and the outputs of one uninterrupted run over it.
+
+    Each image takes about 0.1 s, so that the run lasts over a second after its first
+    output even with two workers on a fast machine: the test must be able to kill it
+    mid-run (at 192 x 256 a fast CI machine finished before the signal arrived)."""
     root = tmp_path_factory.mktemp("kill")
     (root / "in").mkdir()
-    for seed in range(24):
-        Image.fromarray(synthetic_nuclei(seed, shape=(192, 256), count=30)).save(
+    for seed in range(16):
+        tile = synthetic_nuclei(seed, shape=(128, 160), count=10)
+        Image.fromarray(np.tile(tile, (4, 4))).save(
             root / "in" / f"cells-{seed:02d}.png")
     whole = root / "whole"
     completed = subprocess.run([sys.executable, "-m", "karyo", "segment", str(root / "in"),
@@ -347,7 +352,7 @@ def test_killed_batch_leaves_whole_files_and_resume_completes_it(tmp_path, kill_
     assert _contents(out) == uninterrupted
     assert not list(out.glob(".*"))
     assert {row["status"] for row in _summary(out).values()} == {"ok"}
-    assert len(_summary(out)) == 24
+    assert len(_summary(out)) == 16
 
 
 def test_resume_removes_what_a_killed_run_left_half_written(tmp_path, capsys, segment_alone):
