@@ -249,6 +249,17 @@ def test_wide_image_filtered_by_column_blocks(mode):
                                                                mode=mode), rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shape", [(300, 701), (1700, 90)], ids=["column strips", "row strips"])
+def test_image_split_between_threads(shape, mode):
+    # Over 2^17 pixels: wide images are shared by strips of columns, narrow
+    # ones by strips of rows; each strip reads its neighbours' pixels.
+    image = np.random.default_rng(4).integers(0, 256, shape).astype(np.uint8)
+    result = gaussian_filter(image, [3.0, 2.5], order=[0, 1], mode=mode)
+    np.testing.assert_allclose(result, mahotas.gaussian_filter(image, [3.0, 2.5], order=[0, 1],
+                                                               mode=mode), rtol=0, atol=1e-9)
+
+
 @pytest.mark.parametrize("order", [0, (2, 0, 1)])
 def test_volume_split_between_threads(order):
     # Large enough (> 2^17 voxels) for the planes to be shared between threads.

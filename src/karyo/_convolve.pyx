@@ -194,11 +194,11 @@ def separable_rows(const src_t[:, :] src, double[:, ::1] dst,
                    const double[::1] col_weights, bint col_anti,
                    const int64_t[::1] col_index,
                    double cval, Py_ssize_t row_start, Py_ssize_t row_stop,
-                   Py_ssize_t col_block):
+                   Py_ssize_t col_start, Py_ssize_t col_stop, Py_ssize_t col_block):
     """Correlate each row (`col_weights`), then across rows (`row_weights`).
 
-    Writes rows [row_start, row_stop) of `dst`; `src` and `dst` must not
-    overlap. `row_index` / `col_index` are border tables (see the top of this
+    Writes rows [row_start, row_stop) x columns [col_start, col_stop) of
+    `dst`; `src` and `dst` must not overlap. `row_index` / `col_index` are border tables (see the top of this
     file) of lengths n_rows + 2 rv and n_cols + 2 rh. A `col_weights` of one
     tap means no filtering along rows (a plain conversion to double).
 
@@ -218,9 +218,11 @@ def separable_rows(const src_t[:, :] src, double[:, ::1] dst,
     cdef const double** ring_rows
     cdef fir_line_fn fir_line = fir_line_for(_simd_level)
     cdef fir_rows_fn fir_rows = fir_rows_for(_simd_level)
-    if n_rows == 0 or n_cols == 0 or row_start >= row_stop:
+    col_start = max(0, col_start)
+    col_stop = min(n_cols, col_stop)
+    if n_rows == 0 or col_start >= col_stop or row_start >= row_stop:
         return
-    col_block = max(1, min(col_block, n_cols))
+    col_block = max(1, min(col_block, col_stop - col_start))
     ring = <double*> malloc(ring_size * col_block * sizeof(double))
     line = <double*> malloc((col_block + 2 * rh) * sizeof(double))
     ring_rows = <const double**> malloc(ring_size * sizeof(double*))
@@ -230,9 +232,9 @@ def separable_rows(const src_t[:, :] src, double[:, ::1] dst,
         free(ring_rows)
         raise MemoryError()
     with nogil:
-        block_start = 0
-        while block_start < n_cols:
-            block_width = min(col_block, n_cols - block_start)
+        block_start = col_start
+        while block_start < col_stop:
+            block_width = min(col_block, col_stop - block_start)
             # Positions block_start - rh + j whose table entry is the identity.
             lo = max(0, rh - block_start)
             hi = min(block_width + 2 * rh, n_cols - block_start + rh)

@@ -247,7 +247,8 @@ def _gaussian_fused(source: np.ndarray, work: np.ndarray, sigmas: list[float],
             plane_copy[...] = work[z]
             _convolve.separable_rows(plane_copy, work[z], kernels[1][0], kernels[1][1],
                                      tables[1], kernels[2][0], kernels[2][1], tables[2],
-                                     cval, 0, work.shape[1], _column_block(kernels[1][0]))
+                                     cval, 0, work.shape[1], 0, work.shape[2],
+                                     _column_block(kernels[1][0]))
 
     _in_threads(filter_planes, [range(t, n_planes, _THREADS) for t in range(_THREADS)],
                 work.size)
@@ -256,6 +257,8 @@ def _gaussian_fused(source: np.ndarray, work: np.ndarray, sigmas: list[float],
 _THREADS = max(1, min(4, os.cpu_count() or 1))
 # Below this many pixels, starting threads costs more than it saves.
 _MIN_PIXELS_PER_THREAD = 1 << 16
+# Narrower strips of columns spend too long on their borders.
+_MIN_STRIP_COLUMNS = 128
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -291,20 +294,29 @@ def _column_block(row_weights: np.ndarray) -> int:
 
 def _run_rows(source: np.ndarray, work: np.ndarray, row_kernel, row_table, col_kernel,
               col_table, cval: float) -> None:
-    """`separable_rows` over the whole of a 2-D `source`, rows split between threads."""
-    n_rows = source.shape[0]
+    """`separable_rows` over the whole of a 2-D `source`, split between threads.
+
+    Threads take strips of columns: a strip costs nothing extra (its rows are
+    filtered over the strip and a border of r columns, which is only read),
+    whereas a strip of rows must filter 2 r rows more. Rows are split only
+    when the image is too narrow for strips of columns.
+    """
+    n_rows, n_cols = source.shape
     radius = len(row_kernel[0]) - 1
-    # Each split recomputes 2 r filtered rows: only split when that is small.
-    n_chunks = _THREADS if n_rows >= 8 * (2 * radius + 1) * _THREADS else 1
-    bounds = [n_rows * t // n_chunks for t in range(n_chunks + 1)]
     block = _column_block(row_kernel[0])
+    if n_cols >= _MIN_STRIP_COLUMNS * _THREADS:
+        bounds = [n_cols * t // _THREADS for t in range(_THREADS + 1)]
+        strips = [(0, n_rows, bounds[t], bounds[t + 1]) for t in range(_THREADS)]
+    else:
+        n_chunks = _THREADS if n_rows >= 8 * (2 * radius + 1) * _THREADS else 1
+        bounds = [n_rows * t // n_chunks for t in range(n_chunks + 1)]
+        strips = [(bounds[t], bounds[t + 1], 0, n_cols) for t in range(n_chunks)]
 
-    def run(rows: range) -> None:
+    def run(strip: tuple[int, int, int, int]) -> None:
         _convolve.separable_rows(source, work, row_kernel[0], row_kernel[1], row_table,
-                                 col_kernel[0], col_kernel[1], col_table, cval,
-                                 rows.start, rows.stop, block)
+                                 col_kernel[0], col_kernel[1], col_table, cval, *strip, block)
 
-    _in_threads(run, [range(bounds[t], bounds[t + 1]) for t in range(n_chunks)], work.size)
+    _in_threads(run, strips, work.size)
 
 
 def _gaussian_half_kernel(sigma: float, order: int) -> tuple[np.ndarray, bool]:
