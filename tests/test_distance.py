@@ -153,6 +153,17 @@ def test_real_nuclei_equal_mahotas_and_scipy(u2os_dir, name):
     np.testing.assert_array_equal(distance(~bw), mahotas.distance(~bw))
 
 
+def test_image_split_between_threads_equals_scipy():
+    # Over 2**17 pixels, both passes are shared between threads by strips;
+    # a few columns and rows without background cross the strips.
+    bw = np.random.default_rng(6).random((390, 531)) < 0.999
+    bw[:, 100:103] = True
+    bw[200:202] = True
+    expected = scipy_squared(bw)
+    np.testing.assert_array_equal(distance(bw), expected)
+    np.testing.assert_array_equal(distance(bw, "euclidean"), np.sqrt(expected))
+
+
 def test_bad_metric():
     with pytest.raises(ValueError, match="metric"):
         distance(np.ones((3, 3), bool), metric="manhattan")

@@ -140,6 +140,18 @@ def test_2d_kernel_on_wide_sparse_rows(width):
     np.testing.assert_array_equal(gvoronoi(labeled), brute_force_gvoronoi(labeled))
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, np.uint64])
+def test_image_split_between_threads_equals_mahotas(dtype):
+    # Over 2**17 pixels, both passes are shared between threads by strips (of
+    # columns, then of rows); 4- and 8-byte labels keep the first pass's rows
+    # in the output itself. Sparse seeds leave whole columns unlabelled.
+    rng = np.random.default_rng(5)
+    labeled = np.zeros((390, 531), dtype)
+    labeled[rng.integers(0, 390, 60), rng.integers(0, 531, 60)] = rng.integers(1, 100, 60)
+    assert (labeled == 0).all(axis=0).any()
+    np.testing.assert_array_equal(gvoronoi(labeled), mahotas.segmentation.gvoronoi(labeled))
+
+
 def test_negative_zero_is_unlabelled():
     # the 2-D kernel tests label bits, and -0.0 has a nonzero sign bit
     labeled = np.array([[-0.0, 0.0, 2.5, -0.0], [-0.0, -0.0, -0.0, -1.5]], np.float32)

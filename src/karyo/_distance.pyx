@@ -250,50 +250,55 @@ cdef enum:
     _NONE = 1 << 30
 
 
-cdef void _forward_sweep(const uint8_t* foreground, Py_ssize_t rows, Py_ssize_t cols,
-                         int32_t* above) noexcept nogil:
-    # above[i, j]: rows up to the nearest background pixel at or above (_NONE+: none)
-    cdef Py_ssize_t i, j
+cdef void _column_distances(const uint8_t* foreground, Py_ssize_t rows, Py_ssize_t cols,
+                            Py_ssize_t col_start, Py_ssize_t col_stop, int32_t* dist,
+                            int32_t* carry) noexcept nogil:
+    # dist[i, j] for col_start <= j < col_stop: rows to the nearest background
+    # pixel in column j (_NONE or more: none). A sweep down, then one up; the
+    # selects are branch-free so that gcc vectorises them.
+    cdef Py_ssize_t i, j, width = col_stop - col_start
     cdef int32_t* row
     cdef const int32_t* previous
     cdef const uint8_t* mask
-    for j in range(cols):
-        above[j] = _NONE if foreground[j] != 0 else 0
+    cdef int32_t d
+    for j in range(col_start, col_stop):
+        dist[j] = _NONE if foreground[j] != 0 else 0
     for i in range(1, rows):
-        row = above + i * cols
+        row = dist + i * cols
         previous = row - cols
         mask = foreground + i * cols
-        for j in range(cols):
-            # a branch-free select, so that gcc vectorises the sweep
+        for j in range(col_start, col_stop):
             row[j] = (previous[j] + 1) & -<int32_t>(mask[j] != 0)
-
-
-cdef void _edt_2d(const uint8_t* foreground, Py_ssize_t rows, Py_ssize_t cols,
-                  double* sqdist, bint take_root, int32_t* above, int32_t* carry, double* f,
-                  Py_ssize_t* vertex, double* boundary) noexcept nogil:
-    cdef Py_ssize_t i, j
-    cdef double* out_row
-    cdef const int32_t* up
-    cdef const uint8_t* mask
-    cdef int32_t d, farthest
-    _forward_sweep(foreground, rows, cols, above)
-    for j in range(cols):
+    for j in range(width):
         carry[j] = _NONE
     for i in range(rows - 1, -1, -1):
-        up = above + i * cols
-        mask = foreground + i * cols
+        row = dist + i * cols + col_start
+        mask = foreground + i * cols + col_start
+        for j in range(width):
+            d = (carry[j] + 1) & -<int32_t>(mask[j] != 0)
+            d = row[j] if row[j] < d else d
+            carry[j] = d
+            row[j] = d
+
+
+cdef void _edt_rows(const int32_t* dist, Py_ssize_t cols, Py_ssize_t row_start,
+                    Py_ssize_t row_stop, double* sqdist, bint take_root, double* f,
+                    Py_ssize_t* vertex, double* boundary) noexcept nogil:
+    # The envelope pass along each row over the column distances.
+    cdef Py_ssize_t i, j
+    cdef const int32_t* column_dist
+    cdef double* out_row
+    cdef int32_t farthest
+    for i in range(row_start, row_stop):
+        column_dist = dist + i * cols
         farthest = 0
         for j in range(cols):
-            d = (carry[j] + 1) & -<int32_t>(mask[j] != 0)
-            d = up[j] if up[j] < d else d
-            carry[j] = d
-            farthest = d if d > farthest else farthest
-        for j in range(cols):
-            f[j] = <double>carry[j] * <double>carry[j]
+            f[j] = <double>column_dist[j] * <double>column_dist[j]
+            farthest = column_dist[j] if column_dist[j] > farthest else farthest
         if farthest >= _NONE:
             # columns without background (rare): no parabola there
             for j in range(cols):
-                if carry[j] >= _NONE:
+                if column_dist[j] >= _NONE:
                     f[j] = INFINITY
         out_row = sqdist + i * cols
         _envelope_line(f, cols, out_row, 1, vertex, boundary)
@@ -303,28 +308,48 @@ cdef void _edt_2d(const uint8_t* foreground, Py_ssize_t rows, Py_ssize_t cols,
                 out_row[j] = sqrt(out_row[j])
 
 
-cdef void _forward_sweep_labels(const label_bits* labels, Py_ssize_t rows, Py_ssize_t cols,
-                                scratch_int32* above, Py_ssize_t above_stride) noexcept nogil:
-    # As _forward_sweep, reading the labels themselves rather than a mask of
-    # them; row i of `above` starts at above + i * above_stride
-    cdef Py_ssize_t i, j
+cdef void _nearest_labelled_rows(const label_bits* labels, Py_ssize_t rows, Py_ssize_t cols,
+                                 Py_ssize_t col_start, Py_ssize_t col_stop,
+                                 scratch_int32* nearest, Py_ssize_t nearest_stride,
+                                 int32_t* carry) noexcept nogil:
+    # nearest[i, j] for col_start <= j < col_stop: the row of the nearest
+    # labelled pixel in column j, the upper one at a tie as in mahotas (-1:
+    # none). Row i of `nearest` starts at nearest + i * nearest_stride. A sweep
+    # down leaves the distance to the nearest labelled pixel at or above; the
+    # sweep up picks the nearer of that and the one below, branch-free so that
+    # gcc vectorises both.
+    cdef Py_ssize_t i, j, width = col_stop - col_start
     cdef scratch_int32* row
     cdef const scratch_int32* previous
     cdef const label_bits* labels_row
-    for j in range(cols):
-        above[j] = _NONE if labels[j] == 0 else 0
+    cdef int32_t up, down, i32, take_up, found
+    for j in range(col_start, col_stop):
+        nearest[j] = _NONE if labels[j] == 0 else 0
     for i in range(1, rows):
-        row = above + i * above_stride
-        previous = row - above_stride
+        row = nearest + i * nearest_stride
+        previous = row - nearest_stride
         labels_row = labels + i * cols
         if label_bits is uint64_t:
             # two 32-bit halves: gcc vectorises no 64-bit equality without SSE4.1
-            for j in range(cols):
+            for j in range(col_start, col_stop):
                 row[j] = (previous[j] + 1) & -<int32_t>(
                     (<uint32_t>labels_row[j] | <uint32_t>(labels_row[j] >> 32)) == 0)
         else:
-            for j in range(cols):
+            for j in range(col_start, col_stop):
                 row[j] = (previous[j] + 1) & -<int32_t>(labels_row[j] == 0)
+    for j in range(width):
+        carry[j] = _NONE
+    for i in range(rows - 1, -1, -1):
+        i32 = <int32_t>i
+        row = nearest + i * nearest_stride + col_start
+        for j in range(width):
+            up = row[j]
+            # up is 0 exactly at labelled pixels
+            down = (carry[j] + 1) & -<int32_t>(up != 0)
+            carry[j] = down
+            take_up = -<int32_t>(up <= down)
+            found = -<int32_t>((up < _NONE) | (down < _NONE))
+            row[j] = ((((i32 - up) & take_up) | ((i32 + down) & ~take_up)) & found) | ~found
 
 
 cdef void _voronoi_row(const int32_t* height, const int32_t* source_row, Py_ssize_t cols,
@@ -388,40 +413,25 @@ cdef void _voronoi_row(const int32_t* height, const int32_t* source_row, Py_ssiz
         k -= 1
 
 
-cdef void _voronoi_2d(const label_bits* labels, Py_ssize_t rows, Py_ssize_t cols,
-                      label_bits* out, int32_t* above_buffer, int32_t* carry, int32_t* height,
-                      int32_t* source_row, Py_ssize_t* apex, int64_t* apex_height,
-                      int64_t* numerator, int64_t* denominator) noexcept nogil:
-    # above[i, j] is the distance to the nearest labelled pixel at or above, so
-    # that pixel's row is i - above[i, j]. Labels of 4 or 8 bytes leave room to
-    # keep row i of `above` in row i of `out` (above_buffer is NULL then): it is
-    # read just before labels overwrite it, and no separate image is touched.
-    cdef Py_ssize_t i, j, above_stride
-    cdef scratch_int32* above
-    cdef const scratch_int32* up_row
-    cdef int32_t up, down, i32, take_up
-    if above_buffer == NULL:
-        above = <scratch_int32*>out
-        above_stride = cols * <Py_ssize_t>(sizeof(label_bits) // sizeof(int32_t))
-    else:
-        above = <scratch_int32*>above_buffer
-        above_stride = cols
-    _forward_sweep_labels(labels, rows, cols, above, above_stride)
-    for j in range(cols):
-        carry[j] = _NONE
-    for i in range(rows - 1, -1, -1):
+cdef void _voronoi_rows(const label_bits* labels, Py_ssize_t cols, Py_ssize_t row_start,
+                        Py_ssize_t row_stop, const scratch_int32* nearest,
+                        Py_ssize_t nearest_stride, label_bits* out, int32_t* height,
+                        int32_t* source_row, Py_ssize_t* apex, int64_t* apex_height,
+                        int64_t* numerator, int64_t* denominator) noexcept nogil:
+    # `nearest` may be `out` itself (labels of 4 or 8 bytes): row i of it is
+    # copied out before row i of labels is written, and no other row is read.
+    cdef Py_ssize_t i, j
+    cdef const scratch_int32* nearest_row
+    cdef int32_t source, i32, found
+    for i in range(row_start, row_stop):
         i32 = <int32_t>i
-        up_row = above + i * above_stride
+        nearest_row = nearest + i * nearest_stride
         for j in range(cols):
-            up = up_row[j]
-            # above is 0 exactly at labelled pixels
-            down = (carry[j] + 1) & -<int32_t>(up != 0)
-            carry[j] = down
-            # the pixel above wins a tie, as in mahotas; branch-free so that
-            # gcc vectorises the loop
-            take_up = -<int32_t>(up <= down)
-            height[j] = (up & take_up) | (down & ~take_up)
-            source_row[j] = ((i32 - up) & take_up) | ((i32 + down) & ~take_up)
+            source = nearest_row[j]
+            found = -<int32_t>(source >= 0)
+            source_row[j] = source
+            height[j] = ((source - i32 if source > i32 else i32 - source) & found) | (
+                _NONE & ~found)
         _voronoi_row(height, source_row, cols, labels, out + i * cols, apex, apex_height,
                      numerator, denominator)
 
@@ -499,50 +509,101 @@ def take_labels(const label_bits[::1] labels, const int64_t[::1] nearest,
             out[p] = labels[nearest[p]]
 
 
-def squared_edt_2d(const uint8_t[:, ::1] foreground, double[:, ::1] sqdist,
-                   bint take_root=False):
-    """squared_edt for a 2-D image with fewer than 2**30 rows; take_root: unsquared."""
+def edt_2d_columns(const uint8_t[:, ::1] foreground, int32_t[:, ::1] dist,
+                   Py_ssize_t col_start, Py_ssize_t col_stop):
+    """The first pass of squared_edt for a 2-D image with fewer than 2**30 rows.
+
+    dist[i, j], for columns [col_start, col_stop): rows to the nearest
+    background pixel in column j (2**30 or more: none).
+    """
     cdef Py_ssize_t rows = foreground.shape[0], cols = foreground.shape[1]
-    cdef int32_t* above = <int32_t*>malloc(rows * cols * sizeof(int32_t))
-    cdef int32_t* carry = <int32_t*>malloc(cols * sizeof(int32_t))
-    cdef double* f = <double*>malloc(cols * sizeof(double))
-    cdef Py_ssize_t* vertex = <Py_ssize_t*>malloc(cols * sizeof(Py_ssize_t))
-    cdef double* boundary = <double*>malloc((cols + 1) * sizeof(double))
-    if above == NULL or carry == NULL or f == NULL or vertex == NULL or boundary == NULL:
-        free(above); free(carry); free(f); free(vertex); free(boundary)
+    cdef int32_t* carry
+    if rows == 0 or col_start >= col_stop:
+        return
+    carry = <int32_t*>malloc((col_stop - col_start) * sizeof(int32_t))
+    if carry == NULL:
         raise MemoryError()
     with nogil:
-        _edt_2d(&foreground[0, 0], rows, cols, &sqdist[0, 0], take_root, above, carry, f, vertex,
-                boundary)
-    free(above); free(carry); free(f); free(vertex); free(boundary)
+        _column_distances(&foreground[0, 0], rows, cols, col_start, col_stop, &dist[0, 0], carry)
+    free(carry)
 
 
-def voronoi_2d(const label_bits[:, ::1] labels, label_bits[:, ::1] out):
-    """out[p] = labels of the nearest pixel with nonzero label bits.
+def edt_2d_rows(const int32_t[:, ::1] dist, double[:, ::1] sqdist, bint take_root,
+                Py_ssize_t row_start, Py_ssize_t row_stop):
+    """The second pass: rows [row_start, row_stop) of the squared (or, with
+    take_root, plain) distance from edt_2d_columns's column distances."""
+    cdef Py_ssize_t cols = dist.shape[1]
+    cdef double* f
+    cdef Py_ssize_t* vertex
+    cdef double* boundary
+    if cols == 0 or row_start >= row_stop:
+        return
+    f = <double*>malloc(cols * sizeof(double))
+    vertex = <Py_ssize_t*>malloc(cols * sizeof(Py_ssize_t))
+    boundary = <double*>malloc((cols + 1) * sizeof(double))
+    if f == NULL or vertex == NULL or boundary == NULL:
+        free(f); free(vertex); free(boundary)
+        raise MemoryError()
+    with nogil:
+        _edt_rows(&dist[0, 0], cols, row_start, row_stop, &sqdist[0, 0], take_root, f, vertex,
+                  boundary)
+    free(f); free(vertex); free(boundary)
 
-    2-D, with fewer than 2**29 rows (so that row numbers plus _NONE stay
-    within int32) and (rows**2 + cols**2) * 2 * cols below 2**62 (the
-    envelope's products within int64). Writes 0 everywhere when nothing is
-    labelled.
+
+def voronoi_2d_columns(const label_bits[:, ::1] labels, int32_t[:, ::1] nearest,
+                       Py_ssize_t col_start, Py_ssize_t col_stop):
+    """The first pass of voronoi_2d: for columns [col_start, col_stop), the
+    row of the nearest pixel with nonzero label bits in the same column (-1:
+    none; the upper at a tie).
+
+    2-D, with fewer than 2**29 rows (row numbers plus 2**30, "none", stay
+    within int32). `nearest` may share memory with voronoi_2d_rows's `out`.
     """
     cdef Py_ssize_t rows = labels.shape[0], cols = labels.shape[1]
-    # labels narrower than int32 need their own buffer for the column distances
-    cdef bint separate = sizeof(label_bits) < sizeof(int32_t)
-    cdef int32_t* above = <int32_t*>malloc(rows * cols * sizeof(int32_t)) if separate else NULL
-    cdef int32_t* carry = <int32_t*>malloc(cols * sizeof(int32_t))
-    cdef int32_t* height = <int32_t*>malloc(cols * sizeof(int32_t))
-    cdef int32_t* source_row = <int32_t*>malloc(cols * sizeof(int32_t))
-    cdef Py_ssize_t* apex = <Py_ssize_t*>malloc(cols * sizeof(Py_ssize_t))
-    cdef int64_t* apex_height = <int64_t*>malloc(cols * sizeof(int64_t))
-    cdef int64_t* numerator = <int64_t*>malloc(cols * sizeof(int64_t))
-    cdef int64_t* denominator = <int64_t*>malloc(cols * sizeof(int64_t))
-    if ((separate and above == NULL) or carry == NULL or height == NULL or source_row == NULL
-            or apex == NULL or apex_height == NULL or numerator == NULL or denominator == NULL):
-        free(above); free(carry); free(height); free(source_row); free(apex); free(apex_height)
-        free(numerator); free(denominator)
+    cdef int32_t* carry
+    if rows == 0 or col_start >= col_stop:
+        return
+    carry = <int32_t*>malloc((col_stop - col_start) * sizeof(int32_t))
+    if carry == NULL:
         raise MemoryError()
     with nogil:
-        _voronoi_2d(&labels[0, 0], rows, cols, &out[0, 0], above, carry, height, source_row,
-                    apex, apex_height, numerator, denominator)
-    free(above); free(carry); free(height); free(source_row); free(apex); free(apex_height)
-    free(numerator); free(denominator)
+        _nearest_labelled_rows(&labels[0, 0], rows, cols, col_start, col_stop,
+                               <scratch_int32*>&nearest[0, 0], nearest.strides[0] // 4, carry)
+    free(carry)
+
+
+def voronoi_2d_rows(const label_bits[:, ::1] labels, const int32_t[:, ::1] nearest,
+                    label_bits[:, ::1] out, Py_ssize_t row_start, Py_ssize_t row_stop):
+    """The second pass: rows [row_start, row_stop) of out = labels of the
+    nearest pixel with nonzero label bits (0 everywhere when there is none).
+
+    `nearest` is voronoi_2d_columns's, and may be `out`'s own memory.
+    (rows**2 + cols**2) * 2 * cols must stay below 2**62 (64-bit products).
+    """
+    cdef Py_ssize_t cols = labels.shape[1]
+    cdef int32_t* height
+    cdef int32_t* source_row
+    cdef Py_ssize_t* apex
+    cdef int64_t* apex_height
+    cdef int64_t* numerator
+    cdef int64_t* denominator
+    if cols == 0 or row_start >= row_stop:
+        return
+    height = <int32_t*>malloc(cols * sizeof(int32_t))
+    source_row = <int32_t*>malloc(cols * sizeof(int32_t))
+    apex = <Py_ssize_t*>malloc(cols * sizeof(Py_ssize_t))
+    apex_height = <int64_t*>malloc(cols * sizeof(int64_t))
+    numerator = <int64_t*>malloc(cols * sizeof(int64_t))
+    denominator = <int64_t*>malloc(cols * sizeof(int64_t))
+    if (height == NULL or source_row == NULL or apex == NULL or apex_height == NULL
+            or numerator == NULL or denominator == NULL):
+        free(height); free(source_row); free(apex); free(apex_height); free(numerator)
+        free(denominator)
+        raise MemoryError()
+    with nogil:
+        _voronoi_rows(&labels[0, 0], cols, row_start, row_stop,
+                      <const scratch_int32*>&nearest[0, 0], nearest.strides[0] // 4,
+                      &out[0, 0], height, source_row, apex, apex_height, numerator,
+                      denominator)
+    free(height); free(source_row); free(apex); free(apex_height); free(numerator)
+    free(denominator)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _distance
-from .internal import as_array
+from .internal import as_array, in_threads, strips
 
 __all__ = ["distance"]
 
@@ -81,7 +81,15 @@ def distance(bw: np.ndarray, metric: str = "euclidean2") -> np.ndarray:
     if bw.size == 0:
         return sqdist
     if bw.ndim == 2 and bw.shape[0] < _MAX_ROWS_2D:
-        _distance.squared_edt_2d(_foreground_bytes(bw).reshape(bw.shape), sqdist, take_root)
+        # columns, then rows, each pass shared between threads by strips
+        foreground = _foreground_bytes(bw).reshape(bw.shape)
+        column_dist = np.empty(bw.shape, np.int32)
+        in_threads(lambda start, stop: _distance.edt_2d_columns(foreground, column_dist, start,
+                                                                stop),
+                   strips(bw.shape[1]), bw.size)
+        in_threads(lambda start, stop: _distance.edt_2d_rows(column_dist, sqdist, take_root,
+                                                             start, stop),
+                   strips(bw.shape[0]), bw.size)
         return sqdist
     _distance.squared_edt(_foreground_bytes(bw), np.array(bw.shape, np.int64),
                           sqdist.reshape(-1))

@@ -7,6 +7,9 @@ the function, the argument and what was expected.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 __all__ = [
@@ -15,7 +18,9 @@ __all__ = [
     "check_dtype",
     "count_in_blocks",
     "get_output",
+    "in_threads",
     "neighbour_offsets",
+    "strips",
     "INTEGER_KINDS",
 ]
 
@@ -175,3 +180,41 @@ def neighbour_offsets(Bc: np.ndarray, include_centre: bool = False) -> np.ndarra
     if not include_centre:
         coords = coords[np.any(coords != 0, axis=1)]
     return np.ascontiguousarray(coords, dtype=np.int64)
+
+
+# Kernels release the GIL, so threads share an image's strips between cores.
+THREADS = max(1, min(4, os.cpu_count() or 1))
+# Below this many pixels, starting threads costs more than it saves.
+MIN_PIXELS_PER_THREAD = 1 << 16
+_executor: ThreadPoolExecutor | None = None
+
+
+def _forget_executor_after_fork() -> None:
+    # A forked child inherits the pool object but not its threads: work
+    # submitted to it would wait forever. The child makes its own when needed.
+    global _executor
+    _executor = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_executor_after_fork)
+
+
+def strips(n: int, parts: int = 0) -> list[tuple[int, int]]:
+    """[start, stop) bounds that cut range(n) into `parts` (default THREADS) near-equal strips."""
+    parts = parts or THREADS
+    bounds = [n * k // parts for k in range(parts + 1)]
+    return [(bounds[k], bounds[k + 1]) for k in range(parts) if bounds[k] < bounds[k + 1]]
+
+
+def in_threads(function, chunks: list, size: int) -> None:
+    """Run ``function(*chunk)`` for each chunk, in parallel when `size` pixels pay for it."""
+    global _executor
+    if len(chunks) <= 1 or size < MIN_PIXELS_PER_THREAD * 2:
+        for chunk in chunks:
+            function(*chunk)
+        return
+    if _executor is None:
+        _executor = ThreadPoolExecutor(THREADS, thread_name_prefix="karyo")
+    for future in [_executor.submit(function, *chunk) for chunk in chunks]:
+        future.result()

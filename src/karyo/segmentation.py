@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _distance
-from .internal import as_array
+from .internal import as_array, in_threads, strips
 
 __all__ = ["gvoronoi"]
 
@@ -86,7 +86,19 @@ def gvoronoi(labeled: np.ndarray) -> np.ndarray:
             labels = np.where(labels == 0, labels.dtype.type(0), labels)
         # the kernel writes every pixel (0 when nothing is labelled)
         segmented = np.empty(labels.shape, labels.dtype)
-        _distance.voronoi_2d(labels.view(bits), segmented.view(bits))
+        labels, out = labels.view(bits), segmented.view(bits)
+        # The rows of the nearest labelled pixel along columns go in the
+        # output itself when its pixels have room for an int32 (in the first
+        # columns of its int32 view).
+        if labels.itemsize >= 4:
+            nearest = out.view(np.int32)
+        else:
+            nearest = np.empty(labels.shape, np.int32)
+        in_threads(lambda start, stop: _distance.voronoi_2d_columns(labels, nearest, start, stop),
+                   strips(labels.shape[1]), labels.size)
+        in_threads(lambda start, stop: _distance.voronoi_2d_rows(labels, nearest, out, start,
+                                                                 stop),
+                   strips(labels.shape[0]), labels.size)
         return segmented
     unlabelled = (labels == 0).view(np.uint8)
     segmented = np.zeros(labels.shape, labels.dtype)
