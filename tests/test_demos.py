@@ -146,3 +146,52 @@ def test_bad_generator_arguments():
         demos.nuclear_image(n_nuclei=2.0)
     with pytest.raises(ValueError, match="n_nuclei"):
         demos.nuclear_image(n_nuclei=-1)
+
+
+# ----------------------------------------------------------------------- image_path
+
+@pytest.fixture()
+def cache_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_image_path_writes_the_nuclear_image(cache_home):
+    import os
+
+    from karyo import __version__, imread
+
+    path = demos.image_path("nuclear.png")
+    assert path == str(cache_home / "karyo" / __version__ / "nuclear.png")
+    # the same file name as mahotas's, and the image load() returns
+    assert path.endswith(mahotas.demos.image_path("nuclear.png")[-len("nuclear.png"):])
+    np.testing.assert_array_equal(imread(path), demos.load("nuclear"))
+    # later calls reuse the file; case does not matter (as in load)
+    modified = os.path.getmtime(path)
+    assert demos.image_path("Nuclear.PNG") == path
+    assert os.path.getmtime(path) == modified
+    # no half-written leftovers
+    assert sorted(p.name for p in (cache_home / "karyo" / __version__).iterdir()) == [
+        "nuclear.png"]
+
+
+def test_image_path_falls_back_to_the_temporary_directory(tmp_path, monkeypatch):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache directory should be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    path = demos.image_path("nuclear.png")
+    assert path.startswith(str(tmp_path)) and not path.startswith(str(blocked))
+
+
+def test_image_path_refuses_what_karyo_does_not_ship(cache_home):
+    # mahotas returns a path for any name (even a missing file); karyo says
+    # at once which files it has
+    for name in ("DepartmentStore.jpg", "luispedro.jpg", "nuclear", "../nuclear.png"):
+        with pytest.raises(ValueError, match="nuclear.png"):
+            demos.image_path(name)
+    with pytest.raises(TypeError, match="name"):
+        demos.image_path(None)

@@ -88,3 +88,45 @@ def test_edges_of_a_nucleus_image():
 def test_edge_bad_arguments(call, name):
     with pytest.raises((ValueError, TypeError), match=name):
         call()
+
+
+# ---------------------------------------------- mahotas's names around the edge module
+
+def test_dog_at_top_level_like_mahotas():
+    image = mh.demos.load("nuclear")[:128, :160].astype(float)
+    assert mh.dog is karyo.edge.dog
+    np.testing.assert_allclose(mh.dog(image, just_filter=True),
+                               mahotas.dog(image, just_filter=True), rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(mh.dog(image), mahotas.dog(image))
+
+
+def test_module_level_aliases_like_mahotas():
+    # mahotas's modules import these helpers at module level, and code reaches
+    # them there (e.g. mahotas.edge.gaussian_filter); karyo's modules expose the
+    # same functions under the same names.
+    import importlib
+    import sys
+
+    import mahotas.features
+
+    aliases = [("edge", "convolve"), ("edge", "gaussian_filter"), ("euler", "convolve"),
+               ("features.tas", "convolve"), ("features.zernike", "center_of_mass"),
+               ("features.shape", "bwperim"), ("labeled", "get_structuring_elem")]
+    image = np.random.default_rng(0).random((9, 11))
+    for module_name, name in aliases:
+        ours = getattr(importlib.import_module(f"karyo.{module_name}"), name)
+        theirs = getattr(sys.modules[f"mahotas.{module_name}"], name)
+        assert ours.__name__ == theirs.__name__ == name
+        assert ours is getattr(mh, name)  # the one karyo function of that name
+    edge = sys.modules["karyo.edge"]
+    np.testing.assert_allclose(edge.gaussian_filter(image, 1.5),
+                               sys.modules["mahotas.edge"].gaussian_filter(image, 1.5),
+                               rtol=1e-12, atol=1e-12)
+    weights = np.arange(9.).reshape(3, 3)
+    np.testing.assert_allclose(sys.modules["karyo.euler"].convolve(image, weights),
+                               mahotas.convolve(image, weights), rtol=1e-12)
+    disc = np.hypot(*np.mgrid[-5:6, -5:6]) <= 4
+    np.testing.assert_array_equal(sys.modules["karyo.features.shape"].bwperim(disc),
+                                  mahotas.bwperim(disc))
+    np.testing.assert_allclose(sys.modules["karyo.features.zernike"].center_of_mass(image),
+                               mahotas.center_of_mass(image), rtol=1e-12)

@@ -380,3 +380,67 @@ def test_imsave_into_missing_directory(tmp_path):
     with pytest.raises(FileNotFoundError) as error:
         kio.imsave(path, np.zeros((3, 3), np.uint8))
     assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["error_imread", "error_imsave"])
+def test_error_stand_ins_raise_import_error_like_mahotas(name):
+    # mahotas.io binds imread/imsave to these when no image library imports
+    import mahotas.io
+
+    with pytest.raises(ImportError):
+        getattr(mahotas.io, name)("image.png")
+    with pytest.raises(ImportError, match="pillow"):
+        getattr(kio, name)("image.png", np.zeros((2, 2)), as_grey=True)
+
+
+# --- karyo.io.pil: the Pillow-only reader and writer of mahotas.io.pil ---------------
+
+
+@pytest.mark.parametrize("dtype,channels", PNG_CASES)
+@settings(max_examples=10)
+@given(data=st.data())
+def test_pil_round_trip_matches_mahotas_pil(tmp_path_factory, dtype, channels, data):
+    import mahotas.io.pil
+
+    from karyo.io import pil
+
+    image = data.draw(image_arrays(dtype, channels))
+    path = tmp_path_factory.mktemp("pil") / "image.png"
+    pil.imsave(path, image)
+    np.testing.assert_array_equal(pil.imread(path), image)
+    np.testing.assert_array_equal(pil.imread(path), mahotas.io.pil.imread(str(path)))
+    if channels == 3:
+        np.testing.assert_array_equal(pil.imread(path, as_grey=True),
+                                      mahotas.io.pil.imread(str(path), as_grey=True))
+    elif channels == 4:
+        # mahotas.io.pil refuses RGBA here; karyo drops alpha, as karyo.io.imread does
+        np.testing.assert_array_equal(pil.imread(path, as_grey=True),
+                                      kio.imread(path, as_grey=True))
+
+
+def test_pil_reads_tiff_through_pillow_as_mahotas_pil(tmp_path):
+    # unlike karyo.io.imread (tifffile), Pillow gives a multi-page TIFF's first page
+    import mahotas.io.pil
+
+    from karyo.io import pil
+
+    stack = np.random.default_rng(0).integers(0, 60000, (4, 5, 7)).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "stack.tif", stack, photometric="minisblack")
+    np.testing.assert_array_equal(pil.imread(tmp_path / "stack.tif"), stack[0])
+    np.testing.assert_array_equal(pil.imread(tmp_path / "stack.tif"),
+                                  mahotas.io.pil.imread(str(tmp_path / "stack.tif")))
+    assert kio.imread(tmp_path / "stack.tif").shape == stack.shape
+    pil.imsave(tmp_path / "plane.tif", stack[1])
+    np.testing.assert_array_equal(Image.open(tmp_path / "plane.tif"), stack[1])
+
+
+def test_pil_errors_name_the_file(tmp_path):
+    from karyo.io import pil
+
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        pil.imread(tmp_path / "missing.png")
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(kio.ImageReadError, match="text.png"):
+        pil.imread(tmp_path / "text.png")
+    with pytest.raises(ValueError, match="cannot store"):
+        pil.imsave(tmp_path / "x.png", np.zeros((2, 2), np.float64))

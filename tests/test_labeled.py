@@ -463,3 +463,16 @@ def test_perimeter_on_u2os(u2os_masks):
 def test_bad_arguments(call, error, argument):
     with pytest.raises(error, match=f"`{argument}`"):
         call()
+
+
+def test_get_structuring_elem_in_labeled_like_mahotas():
+    # mahotas.labeled exposes morph.get_structuring_elem; so does karyo.labeled
+    import mahotas.labeled
+
+    from karyo import morph
+
+    assert labeled.get_structuring_elem is morph.get_structuring_elem
+    image = np.zeros((5, 5), bool)
+    for Bc in (4, 8, np.ones((3, 3), bool)):
+        np.testing.assert_array_equal(labeled.get_structuring_elem(image, Bc),
+                                      mahotas.labeled.get_structuring_elem(image, Bc))

@@ -23,10 +23,13 @@ from .convolve import (
     rank_filter,
     template_match,
 )
+from .convolve import haar, ihaar, daubechies, idaubechies, wavelet_center, wavelet_decenter
 from .distance import distance
-from .edge import sobel
+from .edge import dog, sobel
 from .euler import euler
 from .histogram import fullhistogram
+from .features.moments import moments
+from ._citation import citation, citation_text, short_citation_text
 from .io import imread, imsave
 from .labeled import border, borders, bwperim, label, labeled_sum
 from .morph import (

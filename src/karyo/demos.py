@@ -9,12 +9,17 @@ a real image lacks. Generation uses numpy only and takes well under a second.
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load", "nuclear_image", "AVAILABLE_IMAGES"]
+__all__ = ["load", "image_path", "nuclear_image", "AVAILABLE_IMAGES", "AVAILABLE_FILES"]
 
 AVAILABLE_IMAGES = ("nuclear",)
+# the file names image_path knows: mahotas's name for the same scene
+AVAILABLE_FILES = ("nuclear.png",)
 
 _DEFAULT_SHAPE = (1024, 1344)
 _DEFAULT_SEED = 0
@@ -79,6 +84,92 @@ def load(image_name: str, as_grey: bool | None = None, *,
     if return_labels:
         return image.copy(), labels.copy()
     return image.copy()
+
+
+def image_path(name: str) -> str:
+    """Path of a demo image file, for code that reads it with ``imread`` (as in mahotas).
+
+    Parameters
+    ----------
+    name : str
+        File name of the demo image (case-insensitive). karyo has one:
+        ``'nuclear.png'``, the image of ``load('nuclear')``.
+
+    Returns
+    -------
+    path : str
+        Absolute path of a PNG file holding the image.
+
+    Raises
+    ------
+    ValueError
+        For a name karyo does not provide (mahotas's photographs, such as
+        ``'DepartmentStore.jpg'`` or ``'luispedro.jpg'``, are not shipped).
+
+    See Also
+    --------
+    load : the image as an array, without a file.
+
+    Notes
+    -----
+    mahotas returns the path of a file installed with the package. karyo
+    ships no image files: on first use the generated image is written to
+    karyo's cache directory (``$XDG_CACHE_HOME/karyo/<version>``, by
+    default ``~/.cache/karyo/<version>``, or the system's temporary directory
+    when that cannot be written) and later calls return the same file.
+    Unlike mahotas, whose ``nuclear.png`` is RGB with three equal channels,
+    the file is grey (one channel), as ``load('nuclear')``.
+
+    Examples
+    --------
+    >>> from karyo import demos, imread
+    >>> image = imread(demos.image_path('nuclear.png'))
+    >>> image.shape, image.dtype
+    ((1024, 1344), dtype('uint8'))
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"karyo.demos.image_path: `name` must be a str, got "
+                        f"{type(name).__name__}")
+    file_name = name.lower()
+    if file_name not in AVAILABLE_FILES:
+        raise ValueError(f"karyo.demos.image_path: unknown demo image file {name!r}; "
+                         f"available: {list(AVAILABLE_FILES)} (karyo ships only images it "
+                         "generates, not mahotas's photographs)")
+    for directory in _cache_directories():
+        path = directory / file_name
+        if path.is_file():
+            return str(path)
+        try:
+            _write_demo_file(path)
+        except OSError:
+            continue
+        return str(path)
+    raise OSError("karyo.demos.image_path: cannot write the demo image to "
+                  f"{' or '.join(str(d) for d in _cache_directories())}")
+
+
+def _cache_directories() -> list[Path]:
+    from . import __version__
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return [Path(base) / "karyo" / __version__,
+            Path(tempfile.gettempdir()) / f"karyo-{__version__}"]
+
+
+def _write_demo_file(path: Path) -> None:
+    """Write the nuclear image to `path` atomically (concurrent callers see a whole file)."""
+    from .io import imsave
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(suffix=".png", prefix=".partial-", dir=path.parent)
+    os.close(handle)
+    try:
+        imsave(partial, _cached_nuclear_image()[0])
+        os.chmod(partial, 0o644)  # mkstemp's 0600 would hide it from other users
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
 
 
 @functools.lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ from .internal import (
     get_output,
     neighbour_offsets,
 )
+from .morph import get_structuring_elem  # noqa: F401 (mahotas.labeled exposes it)
 
 __all__ = [
     "bbox",

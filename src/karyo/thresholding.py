@@ -1,19 +1,23 @@
-"""Global thresholds of integer images: :func:`otsu` and :func:`rc` (Riddler-Calvard).
+"""Thresholds: global ones of integer images, :func:`otsu` and :func:`rc`
+(Riddler-Calvard), and the local (adaptive) :func:`bernsen` and :func:`gbernsen`.
 
-These functions return **the numeric threshold**; the binary image is
+The global functions return **the numeric threshold**; the binary image is
 ``image > threshold``. With ``ignore_zeros=True`` only the non-zero pixels are
-considered (the background of a masked image).
+considered (the background of a masked image). The local ones return the
+binary image itself.
 """
 
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 
 from . import _histogram
 from .histogram import fullhistogram
-from .internal import as_array
+from .internal import as_array, as_structuring_element
 
-__all__ = ["otsu", "rc", "soft_threshold"]
+__all__ = ["bernsen", "gbernsen", "otsu", "rc", "soft_threshold"]
 
 
 def otsu(img, ignore_zeros: bool = False) -> int:
@@ -158,6 +162,154 @@ def soft_threshold(f, tval):
         dtype = np.dtype(np.float64)
     shrunk = np.where(f > tval, f - tval, np.where(f < -tval, f + tval, 0))
     return shrunk.astype(dtype, copy=False)
+
+
+def bernsen(f, radius: int, contrast_threshold, gthresh=None) -> np.ndarray:
+    """Bernsen's local threshold, over a disk around each pixel.
+
+    Parameters
+    ----------
+    f : ndarray
+        2-D image (bool, integer or float).
+    radius : int
+        Radius of the disk that defines "local": the pixels at a distance
+        strictly less than `radius` (as :func:`karyo.morph.circle_se`).
+    contrast_threshold : number
+        Where the local range (max - min) is below this, the region is
+        considered uniform and the global threshold is used instead.
+    gthresh : number, optional
+        The global threshold for those uniform regions (default 128).
+
+    Returns
+    -------
+    thresholded : ndarray of bool
+        Same shape as `f`.
+
+    See Also
+    --------
+    gbernsen : the same with any neighbourhood.
+    otsu : a global threshold.
+
+    Notes
+    -----
+    ``gbernsen(f, circle_se(radius), contrast_threshold, gthresh)``: a pixel
+    is foreground if it is above the midrange ``(max + min) / 2`` of its
+    neighbourhood, or, where the neighbourhood's contrast is low, above
+    `gthresh`. J. Bernsen, "Dynamic thresholding of grey-level images",
+    Proc. 8th Int. Conf. on Pattern Recognition, 1986.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.thresholding import bernsen
+    >>> image = np.array([[10, 10, 200, 200]] * 4, np.uint8)
+    >>> bernsen(image, 2, 50).astype(int)
+    array([[0, 0, 1, 1],
+           [0, 0, 1, 1],
+           [0, 0, 1, 1],
+           [0, 0, 1, 1]])
+    """
+    from .morph import circle_se
+
+    fname = "bernsen"
+    if isinstance(radius, (bool, np.bool_)) or not isinstance(radius, numbers.Real):
+        raise TypeError(f"karyo.{fname}: `radius` must be an integer, got {radius!r}")
+    if radius != int(radius):
+        raise ValueError(f"karyo.{fname}: `radius` must be a whole number, got {radius!r} "
+                         "(mahotas builds an even-sized disk from it, which has no centre)")
+    if not radius > 0:
+        raise ValueError(f"karyo.{fname}: `radius` must be positive, got {radius!r}")
+    if gthresh is None:
+        gthresh = 128
+    return _gbernsen(f, circle_se(int(radius)), contrast_threshold, gthresh, fname, ndim=2)
+
+
+def gbernsen(f, se, contrast_threshold, gthresh) -> np.ndarray:
+    """Generalised Bernsen local threshold, over the neighbourhood `se`.
+
+    Parameters
+    ----------
+    f : ndarray
+        Image (bool, integer or float), 1-D to 3-D.
+    se : ndarray
+        Structuring element defining "local": its nonzero elements, centred
+        on each pixel. Same number of dimensions as `f`, odd sizes.
+    contrast_threshold : number
+        Where the local range (max - min) is below this, the neighbourhood
+        is considered uniform and `gthresh` is used instead.
+    gthresh : number
+        The global threshold for those uniform regions.
+
+    Returns
+    -------
+    thresholded : ndarray of bool
+        Same shape as `f`.
+
+    See Also
+    --------
+    bernsen : with a disk.
+    karyo.convolve.rank_filter : the local maximum and minimum used here.
+
+    Notes
+    -----
+    The local maximum and minimum are rank filters with mahotas's border
+    (``mode='reflect'``); a pixel is foreground if it exceeds the midrange
+    ``max / 2 + min / 2`` or, where ``max - min < contrast_threshold``, if it
+    exceeds `gthresh`. Unlike mahotas, the range of a signed integer image
+    cannot wrap around (mahotas computes it in the image's own type, so e.g.
+    an int8 neighbourhood holding -128 and 127 has range -1 there); bool
+    images are accepted (mahotas cannot subtract them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.thresholding import gbernsen
+    >>> image = np.array([3, 3, 9, 9, 9, 2], np.uint8)
+    >>> gbernsen(image, np.ones(3, bool), 4, 5).astype(int)
+    array([0, 0, 1, 1, 1, 0])
+    """
+    return _gbernsen(f, se, contrast_threshold, gthresh, "gbernsen")
+
+
+def _gbernsen(f, se, contrast_threshold, gthresh, fname: str, ndim: int | None = None
+              ) -> np.ndarray:
+    from .convolve import rank_filter
+
+    f = as_array(f, fname, "f", min_ndim=ndim or 1, max_ndim=ndim or 3)
+    if f.dtype == np.float16:
+        f = f.astype(np.float32)  # exact; the rank filters read 32 and 64 bits
+    elif f.dtype.kind == "f" and f.dtype.itemsize > 8:
+        raise TypeError(f"karyo.{fname}: `f` has dtype {f.dtype}; expected at most 64-bit "
+                        "floating point values")
+    if not isinstance(se, np.ndarray) and not isinstance(se, (list, tuple)):
+        raise TypeError(f"karyo.{fname}: `se` must be an array (the neighbourhood), got "
+                        f"{type(se).__name__}")
+    se = as_structuring_element(se, f.ndim, fname)
+    for name, value in (("contrast_threshold", contrast_threshold), ("gthresh", gthresh)):
+        if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)):
+            raise TypeError(f"karyo.{fname}: `{name}` must be a real number, got {value!r}")
+    size = int(np.count_nonzero(se))
+    if size == 0:
+        raise ValueError(f"karyo.{fname}: `se` has no nonzero element, so no pixel has a "
+                         "neighbourhood")
+    if f.dtype == bool:
+        f = f.view(np.uint8)
+    if f.size == 0:
+        return np.zeros(f.shape, bool)
+    local_max = rank_filter(f, se, size - 1)
+    local_min = rank_filter(f, se, 0)
+    if f.dtype.kind == "i":
+        # max >= min, so their difference fits the unsigned type of the same
+        # size, where modular subtraction gives it exactly
+        unsigned = np.dtype(f"u{f.dtype.itemsize}")
+        contrast = np.subtract(local_max.view(unsigned), local_min.view(unsigned))
+    else:
+        contrast = np.subtract(local_max, local_min)
+    # halves first, as mahotas: the sum could overflow
+    midrange = local_max / 2.0
+    midrange += local_min / 2.0
+    uniform = contrast < contrast_threshold
+    return np.where(uniform, f > gthresh, f > midrange)
 
 
 def _integer_image(img, fname: str) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..convolve import convolve  # noqa: F401 (mahotas.features.tas exposes it)
 from ..internal import as_array
 from ..thresholding import otsu
 

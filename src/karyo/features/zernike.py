@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..center_of_mass import center_of_mass
 from ..internal import as_array
 
 __all__ = ["zernike_moments", "zernike"]
@@ -66,8 +67,6 @@ def zernike_moments(im: np.ndarray, radius: float, degree: int = 8, cm=None) -> 
     if not radius > 0:
         raise ValueError(f"karyo.{fname}: `radius` must be positive, got {radius!r}")
     if cm is None:
-        from ..center_of_mass import center_of_mass
-
         centre_y, centre_x = center_of_mass(im)
     else:
         centre_y, centre_x = cm

@@ -109,6 +109,11 @@ def imread(filename: str | os.PathLike, as_grey: bool = False, *,
     >>> np.array_equal(imread(path), image)
     True
     """
+    return _read(filename, as_grey, max_pixels, tiff_reader=_read_tiff)
+
+
+def _read(filename, as_grey, max_pixels, tiff_reader) -> np.ndarray:
+    """imread, with `tiff_reader(path, limit)` for TIFF files."""
     path = _checked_path(filename, "imread", "filename")
     limit = MAX_PIXELS if max_pixels is None else max_pixels
     if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
@@ -125,7 +130,7 @@ def imread(filename: str | os.PathLike, as_grey: bool = False, *,
     if not magic:
         raise ImageReadError(f"karyo.imread: cannot read {path}: the file is empty (0 bytes)")
     if magic in _TIFF_MAGICS:
-        image, has_colour_axis = _read_tiff(path, int(limit))
+        image, has_colour_axis = tiff_reader(path, int(limit))
     else:
         image, has_colour_axis = _read_with_pillow(path, int(limit))
     if as_grey and has_colour_axis:
@@ -302,6 +307,11 @@ def imsave(filename: str | os.PathLike, array) -> None:
     >>> imread(path).shape
     (2, 5, 6)
     """
+    _save(filename, array, tiff_writer=_write_tiff)
+
+
+def _save(filename, array, tiff_writer) -> None:
+    """imsave, with `tiff_writer(path, image)` for .tif/.tiff names."""
     path = _checked_path(filename, "imsave", "filename")
     image = np.asarray(array)
     if image.dtype.kind not in "buif":
@@ -313,7 +323,7 @@ def imsave(filename: str | os.PathLike, array) -> None:
     suffix = path.suffix.lower()
     try:
         if suffix in _TIFF_SUFFIXES:
-            _write_tiff(path, image)
+            tiff_writer(path, image)
         else:
             _write_with_pillow(path, image, suffix)
     except (FileNotFoundError, PermissionError, IsADirectoryError) as error:
@@ -361,3 +371,41 @@ def _write_with_pillow(path: Path, image: np.ndarray, suffix: str) -> None:
     except KeyError as error:
         raise ValueError(f"karyo.imsave: cannot write {path}: unknown format "
                          f"{_one_line(error)}") from None
+
+
+def error_imread(*args, **kwargs):
+    """Stand-in for :func:`imread` when no image library can be imported (as in mahotas).
+
+    Always raises ImportError, naming what to install; accepts any arguments.
+
+    Raises
+    ------
+    ImportError
+        Always.
+
+    Examples
+    --------
+    >>> from karyo.io import error_imread
+    >>> error_imread("cells.png")
+    Traceback (most recent call last):
+    ...
+    ImportError: karyo.imread needs Pillow (and tifffile for TIFF): pip install pillow tifffile
+    """
+    raise ImportError(_MISSING_BACKEND.format(function="imread"))
+
+
+def error_imsave(*args, **kwargs):
+    """Stand-in for :func:`imsave` when no image library can be imported (as in mahotas).
+
+    Always raises ImportError, naming what to install; accepts any arguments.
+
+    Raises
+    ------
+    ImportError
+        Always.
+    """
+    raise ImportError(_MISSING_BACKEND.format(function="imsave"))
+
+
+_MISSING_BACKEND = ("karyo.{function} needs Pillow (and tifffile for TIFF): "
+                    "pip install pillow tifffile")
