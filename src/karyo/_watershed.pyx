@@ -134,15 +134,19 @@ cdef int ring_grow(RingQueue* queue, Ring* ring, Py_ssize_t entry_size) noexcept
 cdef inline void ring_push(RingQueue* queue, index_t* unused, Py_ssize_t index,
                            Py_ssize_t key) noexcept nogil:
     cdef Ring* ring = &queue.rings[key]
-    if ring.tail - ring.head > ring.mask:
+    cdef Py_ssize_t count = ring.tail - ring.head
+    if count > ring.mask:
         if ring_grow(queue, ring, sizeof(index_t)) < 0:
             return
     (<index_t*>ring.entries)[ring.tail & ring.mask] = <index_t>index
     ring.tail += 1
-    queue.words[key >> 6] |= 1ULL << (key & 63)
-    queue.summary[key >> 12] |= 1ULL << ((key >> 6) & 63)
-    if key < queue.lowest:
-        queue.lowest = key
+    if count == 0:
+        # Only a ring that was empty needs its key marked: the bitmaps and
+        # the bound `lowest` already cover every non-empty one.
+        queue.words[key >> 6] |= 1ULL << (key & 63)
+        queue.summary[key >> 12] |= 1ULL << ((key >> 6) & 63)
+        if key < queue.lowest:
+            queue.lowest = key
 
 
 cdef inline Py_ssize_t ring_pop(RingQueue* queue, index_t* unused) noexcept nogil:
