@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import karyo
+import karyo.features.surf  # a submodule, as in mahotas: not imported by karyo.features
 
 ALL_DTYPES = [np.bool_, np.uint8, np.uint16, np.uint32, np.uint64, np.int8, np.int16,
               np.int32, np.int64, np.float32, np.float64]
@@ -131,6 +132,17 @@ SPECS = [
     Spec("find", lambda f, a: f(a, a[:2, :2] if a.size else np.zeros((1, 1), a.dtype)),
          ALL_DTYPES, ndims=(2,)),
     Spec("laplacian_2D", lambda f, a: f(a), ALL_DTYPES, ndims=(2,)),
+    Spec("thresholding.bernsen", lambda f, a: f(a, 2, 10), ALL_DTYPES, ndims=(2,)),
+    Spec("thresholding.gbernsen", lambda f, a: f(a, np.ones((3,) * a.ndim), 10, 5),
+         ALL_DTYPES),
+    Spec("haar", lambda f, a: f(a), ALL_DTYPES, ndims=(2,)),
+    Spec("ihaar", lambda f, a: f(a), ALL_DTYPES, ndims=(2,)),
+    Spec("daubechies", lambda f, a: f(a, "D4"), ALL_DTYPES, ndims=(2,)),
+    Spec("idaubechies", lambda f, a: f(a, "D8"), ALL_DTYPES, ndims=(2,)),
+    Spec("wavelet_center", lambda f, a: f(a, 1), ALL_DTYPES, allow_empty=False),
+    Spec("features.surf.integral", lambda f, a: f(a), ALL_DTYPES, ndims=(2,)),
+    Spec("features.surf.surf", lambda f, a: f(a, 2, 3), ALL_DTYPES, ndims=(2,)),
+    Spec("features.surf.dense", lambda f, a: f(a, 4), ALL_DTYPES, ndims=(2,)),
 ]
 IDS = [spec.name for spec in SPECS]
 
