@@ -50,8 +50,10 @@ from .morph import (
     regmax,
     regmin,
 )
+from .resize import imresize, resize_to
 from .stretch import as_rgb, overlay, stretch, stretch_rgb
 from .thin import thin
 from .thresholding import otsu, rc, soft_threshold
 
 from . import colors, demos, edge, features, io, labeled, morph, polygon, segmentation, thresholding
+from . import interpolate, resize

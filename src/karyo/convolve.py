@@ -12,14 +12,12 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import _convolve, _filters
-from .internal import as_array, as_structuring_element, get_output
+from . import _convolve, _filters, _wavelets
+from .internal import THREADS, as_array, as_structuring_element, get_output, in_threads, strips
 
 __all__ = [
     "convolve",
@@ -257,41 +255,12 @@ def _gaussian_fused(source: np.ndarray, work: np.ndarray, sigmas: list[float],
                                      cval, 0, work.shape[1], 0, work.shape[2],
                                      _column_block(kernels[1][0]))
 
-    _in_threads(filter_planes, [range(t, n_planes, _THREADS) for t in range(_THREADS)],
-                work.size)
+    in_threads(filter_planes, [(range(t, n_planes, THREADS),) for t in range(THREADS)],
+               work.size)
 
 
-_THREADS = max(1, min(4, os.cpu_count() or 1))
-# Below this many pixels, starting threads costs more than it saves.
-_MIN_PIXELS_PER_THREAD = 1 << 16
 # Narrower strips of columns spend too long on their borders.
 _MIN_STRIP_COLUMNS = 128
-_executor: ThreadPoolExecutor | None = None
-
-
-def _forget_executor_after_fork() -> None:
-    # A forked child inherits the pool object but not its threads: work
-    # submitted to it would wait forever. The child makes its own when needed.
-    global _executor
-    _executor = None
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_executor_after_fork)
-
-
-def _in_threads(function, chunks: list, size: int) -> None:
-    """Run `function` on each chunk, in parallel when the work is large enough."""
-    global _executor
-    chunks = [c for c in chunks if len(c)]
-    if len(chunks) <= 1 or size < _MIN_PIXELS_PER_THREAD * 2:
-        for chunk in chunks:
-            function(chunk)
-        return
-    if _executor is None:
-        _executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="karyo-convolve")
-    for future in [_executor.submit(function, c) for c in chunks]:
-        future.result()
 
 
 def _column_block(row_weights: np.ndarray) -> int:
@@ -311,19 +280,18 @@ def _run_rows(source: np.ndarray, work: np.ndarray, row_kernel, row_table, col_k
     n_rows, n_cols = source.shape
     radius = len(row_kernel[0]) - 1
     block = _column_block(row_kernel[0])
-    if n_cols >= _MIN_STRIP_COLUMNS * _THREADS:
-        bounds = [n_cols * t // _THREADS for t in range(_THREADS + 1)]
-        strips = [(0, n_rows, bounds[t], bounds[t + 1]) for t in range(_THREADS)]
+    if n_cols >= _MIN_STRIP_COLUMNS * THREADS:
+        chunks = [(0, n_rows, start, stop) for start, stop in strips(n_cols)]
     else:
-        n_chunks = _THREADS if n_rows >= 8 * (2 * radius + 1) * _THREADS else 1
-        bounds = [n_rows * t // n_chunks for t in range(n_chunks + 1)]
-        strips = [(bounds[t], bounds[t + 1], 0, n_cols) for t in range(n_chunks)]
+        n_chunks = THREADS if n_rows >= 8 * (2 * radius + 1) * THREADS else 1
+        chunks = [(start, stop, 0, n_cols) for start, stop in strips(n_rows, n_chunks)]
 
-    def run(strip: tuple[int, int, int, int]) -> None:
+    def run(row_start: int, row_stop: int, col_start: int, col_stop: int) -> None:
         _convolve.separable_rows(source, work, row_kernel[0], row_kernel[1], row_table,
-                                 col_kernel[0], col_kernel[1], col_table, cval, *strip, block)
+                                 col_kernel[0], col_kernel[1], col_table, cval, row_start,
+                                 row_stop, col_start, col_stop, block)
 
-    _in_threads(run, strips, work.size)
+    in_threads(run, chunks, work.size)
 
 
 def _gaussian_half_kernel(sigma: float, order: int) -> tuple[np.ndarray, bool]:
@@ -1052,7 +1020,8 @@ def _footprint_rows(elements: np.ndarray) -> list[np.ndarray]:
 # mahotas's conventions, reproduced to the last bit: each 1-D pass writes the
 # low band (scaling function) into the first half of the line and the high
 # band (wavelet) into the second; the image is transformed along its rows,
-# then along its columns. Coefficients are mahotas's float32 values.
+# then along its columns (columns first for idaubechies). Coefficients are
+# mahotas's float32 values. The loops are in the kernel module _wavelets.
 
 # Daubechies scaling coefficients, normalised to sum 2 (D2 is the Haar pair).
 _DAUBECHIES = {
@@ -1124,8 +1093,7 @@ def haar(f, preserve_energy: bool = True, inline: bool = False) -> np.ndarray:
     The arithmetic is mahotas's, so results are identical to it. As in
     mahotas, the transform is meant for even sizes: along an axis of odd
     length the last element has no partner and is set to 0. The two passes
-    are fused and run on blocks of rows that stay in cache, shared between
-    threads.
+    are fused into one sweep over the image (a Cython kernel).
 
     Examples
     --------
@@ -1139,37 +1107,7 @@ def haar(f, preserve_energy: bool = True, inline: bool = False) -> np.ndarray:
     preserve_energy = _check_flag(preserve_energy, "preserve_energy", fname)
     f, destination = _wavelet_image(f, inline, fname)
     out = np.empty(f.shape, f.dtype)
-    rows, columns = f.shape[0] // 2, f.shape[1] // 2
-    block = max(1, _WAVELET_BLOCK // (4 * max(columns, 1)))
-
-    def run(starts: range) -> None:
-        # mahotas's row pass, then its column pass, fused, for a block of
-        # output rows at a time (in cache): the same operations, in the same order
-        buffers = np.empty((4, block, columns), f.dtype)
-        for start in starts:
-            stop = min(rows, start + block)
-            top_low, top_high, bottom_low, bottom_high = buffers[:, :stop - start]
-            pairs = f[2 * start:2 * stop, :2 * columns]
-            a, b = pairs[0::2, 0::2], pairs[0::2, 1::2]
-            c, d = pairs[1::2, 0::2], pairs[1::2, 1::2]
-            with np.errstate(all="ignore"):  # as mahotas: overflow gives inf, silently
-                np.add(a, b, out=top_low)
-                np.subtract(b, a, out=top_high)
-                np.add(c, d, out=bottom_low)
-                np.subtract(d, c, out=bottom_high)
-                for column, (top, bottom) in enumerate(((top_low, bottom_low),
-                                                        (top_high, bottom_high))):
-                    band = slice(column * columns, (column + 1) * columns)
-                    low = out[start:stop, band]
-                    high = out[rows + start:rows + stop, band]
-                    np.add(top, bottom, out=low)
-                    np.subtract(bottom, top, out=high)
-                    if preserve_energy:
-                        low /= 2.0
-                        high /= 2.0
-
-    _in_threads(run, _block_chunks(rows, block), f.size)
-    _zero_odd_ends(out)
+    _wavelets.haar_forward(f, out, preserve_energy)
     return _deliver(out, destination)
 
 
@@ -1218,33 +1156,8 @@ def ihaar(f, preserve_energy: bool = True, inline: bool = False) -> np.ndarray:
     fname = "ihaar"
     preserve_energy = _check_flag(preserve_energy, "preserve_energy", fname)
     f, destination = _wavelet_image(f, inline, fname)
-    rows, columns = f.shape[0] // 2, f.shape[1] // 2
     out = np.empty(f.shape, f.dtype)
-    block = max(1, _WAVELET_BLOCK // (5 * max(columns, 1)))
-
-    def run(starts: range) -> None:
-        # mahotas's row pass, then its column pass, fused, for a block of
-        # input rows at a time (in cache): the same operations, in the same order
-        buffers = np.empty((5, block, columns), f.dtype)
-        for start in starts:
-            stop = min(rows, start + block)
-            top_even, top_odd, bottom_even, bottom_odd, scratch = buffers[:, :stop - start]
-            top, bottom = f[start:stop], f[rows + start:rows + stop]
-            with np.errstate(all="ignore"):  # as mahotas: overflow gives inf, silently
-                _ihaar_pair(top[:, :columns], top[:, columns:2 * columns], top_even, top_odd)
-                _ihaar_pair(bottom[:, :columns], bottom[:, columns:2 * columns], bottom_even,
-                            bottom_odd)
-                for column, (upper, lower) in enumerate(((top_even, bottom_even),
-                                                         (top_odd, bottom_odd))):
-                    for row, combine in enumerate((np.subtract, np.add)):
-                        combine(upper, lower, out=scratch)
-                        scratch /= 2
-                        if preserve_energy:
-                            scratch *= 2.0
-                        out[2 * start + row:2 * stop:2, column:2 * columns:2] = scratch
-
-    _in_threads(run, _block_chunks(rows, block), f.size)
-    _zero_odd_ends(out)
+    _wavelets.haar_inverse(f, out, preserve_energy)
     return _deliver(out, destination)
 
 
@@ -1283,9 +1196,9 @@ def daubechies(f, code: str, inline: bool = False) -> np.ndarray:
     with alternating signs). Samples past the end of a line count as 0, and
     along an axis of odd length the last element is set to 0, as in mahotas;
     the float32 coefficients and the order of the additions are mahotas's,
-    so results are identical. Each pass works on blocks of lines that stay
-    in cache (shared between threads), copied with zero padding so that each
-    tap is one vectorised multiply and add over the whole block.
+    so results are identical. The two passes are fused into one sweep over
+    the image (a Cython kernel): each row is analysed once, into a ring of
+    rows that stays in cache, and the columns are done whole rows at a time.
     Coefficients normalised to sum 2: I. Daubechies, "Ten Lectures on
     Wavelets", SIAM, 1992.
 
@@ -1309,10 +1222,8 @@ def daubechies(f, code: str, inline: bool = False) -> np.ndarray:
     coefficients = _daubechies_coefficients(code, fname)
     f, destination = _wavelet_image(f, inline, fname)
     taps = coefficients.astype(f.dtype)
-    rows_done = np.empty(f.shape, f.dtype)
-    _analysis_rows(f, rows_done, taps)
-    out = f if destination is f else np.empty(f.shape, f.dtype)
-    _analysis_columns(rows_done, out, taps)
+    out = np.empty(f.shape, f.dtype)
+    _wavelets.daubechies_forward(f, out, taps)
     return _deliver(out, destination)
 
 
@@ -1346,7 +1257,8 @@ def idaubechies(f, code: str, inline: bool = False) -> np.ndarray:
     wavelet filter, over the band samples it overlaps, and halves the sum.
     Reconstruction is exact (to float32 coefficient precision) away from
     the ends of lines; near the ends, mahotas's zero extension loses
-    information, and karyo reproduces mahotas's values there too.
+    information, and karyo reproduces mahotas's values there too. The two
+    passes are fused into one sweep over the image (a Cython kernel).
 
     mahotas reads the high band of a column at a wrong address when the
     image has an odd number of rows (it can read outside the image); karyo
@@ -1364,10 +1276,8 @@ def idaubechies(f, code: str, inline: bool = False) -> np.ndarray:
     coefficients = _daubechies_coefficients(code, fname)
     f, destination = _wavelet_image(f, inline, fname)
     taps = coefficients.astype(f.dtype)
-    columns_done = np.empty(f.shape, f.dtype)
-    _synthesis_columns(f, columns_done, taps)
-    out = f if destination is f else np.empty(f.shape, f.dtype)
-    _synthesis_rows(columns_done, out, taps)
+    out = np.empty(f.shape, f.dtype)
+    _wavelets.daubechies_inverse(f, out, taps)
     return _deliver(out, destination)
 
 
@@ -1506,8 +1416,8 @@ def _wavelet_center_geometry(shape: tuple, border: int, fname: str) -> tuple[tup
 def _wavelet_image(f, inline, fname: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Check `f`; return ``(work, destination)``.
 
-    `work` is the native floating-point array to transform (read only; the
-    transforms write to new arrays); `destination` is the array the result
+    `work` is the native, C-contiguous floating-point array to transform
+    (read only; the transforms write to new arrays); `destination` is the array the result
     must end up in (`f` itself with ``inline=True``), or None for a new
     array. mahotas's rule: a floating-point `f` is transformed in place if
     `inline`; anything else is converted to float64 and copied.
@@ -1523,17 +1433,14 @@ def _wavelet_image(f, inline, fname: str) -> tuple[np.ndarray, np.ndarray | None
         raise ValueError(f"karyo.{fname}: `f` has {f.ndim} dimensions (shape {f.shape}); "
                          "expected a 2-D image")
     if f.dtype.kind != "f":
-        return f.astype(np.float64), None
+        return np.ascontiguousarray(f, np.float64), None
     if inline and not f.flags.writeable:
         raise ValueError(f"karyo.{fname}: `f` is read-only, so it cannot be transformed "
                         "in place (inline=True)")
     destination = f if inline else None
-    if f.dtype == np.float16:
-        # mahotas has no float16 kernels: karyo computes in float32
-        return f.astype(np.float32), destination
-    if not f.dtype.isnative:
-        return f.astype(f.dtype.newbyteorder("=")), destination
-    return f, destination
+    # mahotas has no float16 kernels: karyo computes in float32
+    dtype = np.float32 if f.dtype == np.float16 else f.dtype.newbyteorder("=")
+    return np.ascontiguousarray(f, dtype), destination
 
 
 def _deliver(result: np.ndarray, destination: np.ndarray | None) -> np.ndarray:
@@ -1544,229 +1451,8 @@ def _deliver(result: np.ndarray, destination: np.ndarray | None) -> np.ndarray:
     return destination
 
 
-def _zero_odd_ends(out: np.ndarray) -> None:
-    """mahotas sets the last line of an odd-length axis to 0 (it has no partner)."""
-    if out.shape[0] % 2:
-        out[-1] = 0
-    if out.shape[1] % 2:
-        out[:, -1] = 0
-
-
-def _ihaar_pair(low: np.ndarray, high: np.ndarray, even: np.ndarray, odd: np.ndarray) -> None:
-    """Inverse Haar step into `even` and `odd`: ``(low - high) / 2``, ``(low + high) / 2``."""
-    np.subtract(low, high, out=even)
-    even /= 2
-    np.add(low, high, out=odd)
-    odd /= 2
-
-
 def _daubechies_coefficients(code, fname: str) -> np.ndarray:
     if not isinstance(code, str) or code not in _DAUBECHIES:
         raise ValueError(f"karyo.{fname}: `code` must be one of {list(DAUBECHIES_CODES)}, "
                          f"got {code!r}")
     return np.array(_DAUBECHIES[code], np.float32)
-
-
-# Blocks of about 2**17 values: a block and its temporaries stay in L2 cache.
-_WAVELET_BLOCK = 1 << 17
-
-
-def _analysis_rows(source: np.ndarray, out: np.ndarray, taps: np.ndarray) -> None:
-    """Analysis step along axis 1 (each row is a line), from `source` into `out`.
-
-    ``low[x] = sum_k c[K-1-k] line[2x+k]`` and ``high[x] = sum_k (-1)^(k+1)
-    c[k] line[2x+k]``, over k in increasing order (mahotas's order, so the
-    rounding is the same). The even and odd samples of a block of rows are
-    copied into zero-padded rows of ``half + K // 2`` values, so that tap k
-    reads one contiguous run of the flattened block, shifted by k // 2; what
-    is computed past `half` in a row is never stored. The padding stands for
-    mahotas's zeros past the end of a line: 0 terms leave the sums unchanged
-    (they start at +0, so they never hold -0).
-    """
-    rows, n = source.shape
-    half = n // 2
-    ntaps = len(taps)
-    width = half + ntaps // 2
-    block = max(1, _WAVELET_BLOCK // (2 * width))
-
-    def run(starts: range) -> None:
-        # buffers reused from block to block (fresh pages cost as much as the sums)
-        all_phases = np.zeros((2, block, width), source.dtype)
-        sums = np.empty((3, block * width), source.dtype)
-        for start in starts:
-            stop = min(rows, start + block)
-            size = (stop - start) * width
-            phases = all_phases[:, :stop - start]
-            phases[0, :, :(n + 1) // 2] = source[start:stop, 0::2]
-            phases[1, :, :half] = source[start:stop, 1::2]
-            even, odd = phases[0].reshape(-1), phases[1].reshape(-1)
-            low, high, product = sums[:, :size]
-            low.fill(0)
-            high.fill(0)
-            with np.errstate(all="ignore"):  # the unused values may overflow
-                for k in range(ntaps):
-                    shift = k // 2
-                    samples = (odd if k % 2 else even)[shift:]
-                    scratch = product[:size - shift]
-                    np.multiply(samples, taps[ntaps - 1 - k], out=scratch)
-                    low[:size - shift] += scratch
-                    np.multiply(samples, -taps[k] if k % 2 == 0 else taps[k], out=scratch)
-                    high[:size - shift] += scratch
-            out[start:stop, :half] = low.reshape(-1, width)[:, :half]
-            out[start:stop, half:2 * half] = high.reshape(-1, width)[:, :half]
-
-    _in_threads(run, _block_chunks(rows, block), source.size)
-    if n % 2:
-        out[:, -1] = 0
-
-
-def _analysis_columns(source: np.ndarray, out: np.ndarray, taps: np.ndarray) -> None:
-    """Analysis step along axis 0 (each column is a line), from `source` into `out`.
-
-    The same sums as :func:`_analysis_rows`, over whole rows at a time, for a
-    block of output rows at a time.
-    """
-    n, width = source.shape
-    half = n // 2
-    ntaps = len(taps)
-    block = max(1, (_WAVELET_BLOCK // max(width, 1) - ntaps) // 5)
-
-    def run(starts: range) -> None:
-        sums = np.empty((3, block, width), source.dtype)  # reused from block to block
-        for start in starts:
-            stop = min(half, start + block)
-            low, high, product = sums[:, :stop - start]
-            low.fill(0)
-            high.fill(0)
-            with np.errstate(all="ignore"):  # as mahotas: overflow gives inf, silently
-                for k in range(ntaps):
-                    # outputs x in [start, end) have their row 2x + k inside the image
-                    end = min(stop, (n - 1 - k) // 2 + 1)
-                    if end <= start:
-                        continue
-                    samples = source[2 * start + k:2 * (end - 1) + k + 1:2]
-                    scratch = product[:end - start]
-                    np.multiply(samples, taps[ntaps - 1 - k], out=scratch)
-                    low[:end - start] += scratch
-                    np.multiply(samples, -taps[k] if k % 2 == 0 else taps[k], out=scratch)
-                    high[:end - start] += scratch
-            out[start:stop] = low
-            out[half + start:half + stop] = high
-
-    _in_threads(run, _block_chunks(half, block), source.size)
-    if n % 2:
-        out[-1] = 0
-
-
-def _synthesis_terms(ntaps: int, parity: int) -> list[tuple[int, int, int]]:
-    """(k, shift, k') of the taps that reach the outputs x = 2j + `parity`.
-
-    mahotas's synthesis: output x takes tap k where ``m = x + k - K + 2`` is
-    odd, from band sample ``m / 2``, i.e. j + shift (for m = -1, C's
-    truncating division reads sample 0: see the callers); the high band's
-    coefficient is ``(-1)^k c[K-1-k]``.
-    """
-    return [(k, (parity + k - ntaps + 1) // 2, ntaps - 1 - k)
-            for k in range(1 - parity, ntaps, 2)]
-
-
-def _synthesis_rows(source: np.ndarray, out: np.ndarray, taps: np.ndarray) -> None:
-    """Synthesis step along axis 1 (each row is a line), from `source` into `out`.
-
-    Each band of a block of rows is copied into rows padded with K // 2
-    values on the left and zeros on the right, so that every tap reads one
-    contiguous run of the flattened block. The value just left of a band is
-    its first sample: mahotas's band index -1 is ``-1 / 2 == 0`` in C.
-    """
-    rows, n = source.shape
-    half = n // 2
-    ntaps = len(taps)
-    if half == 0:
-        out[...] = 0
-        return
-    left = ntaps // 2
-    width = left + half + 1
-    block = max(1, _WAVELET_BLOCK // (2 * width))
-
-    def run(starts: range) -> None:
-        # buffers reused from block to block (fresh pages cost as much as the sums)
-        all_bands = np.zeros((2, block, width), source.dtype)
-        sums = np.empty((3, block * width), source.dtype)
-        for start in starts:
-            stop = min(rows, start + block)
-            size = (stop - start) * width
-            bands = all_bands[:, :stop - start]
-            bands[0, :, left:left + half] = source[start:stop, :half]
-            bands[1, :, left:left + half] = source[start:stop, half:2 * half]
-            bands[:, :, left - 1] = bands[:, :, left]
-            low_band, high_band = bands[0].reshape(-1), bands[1].reshape(-1)
-            low, high, product = sums[:, :size]
-            with np.errstate(all="ignore"):  # the unused values may overflow
-                for parity in (0, 1):
-                    low.fill(0)
-                    high.fill(0)
-                    for k, shift, mirror in _synthesis_terms(ntaps, parity):
-                        high_tap = taps[mirror] if k % 2 == 0 else -taps[mirror]
-                        offset = left + shift
-                        scratch = product[:size - offset]
-                        np.multiply(low_band[offset:], taps[k], out=scratch)
-                        low[:size - offset] += scratch
-                        np.multiply(high_band[offset:], high_tap, out=scratch)
-                        high[:size - offset] += scratch
-                    low += high
-                    low /= 2
-                    count = (n - parity + 1) // 2
-                    out[start:stop, parity::2] = low.reshape(-1, width)[:, :count]
-
-    _in_threads(run, _block_chunks(rows, block), source.size)
-
-
-def _synthesis_columns(source: np.ndarray, out: np.ndarray, taps: np.ndarray) -> None:
-    """Synthesis step along axis 0 (each column is a line), from `source` into `out`.
-
-    Whole rows at a time, for a block of output rows of one parity at a time.
-    """
-    n, width = source.shape
-    half = n // 2
-    ntaps = len(taps)
-    if half == 0:
-        out[...] = 0
-        return
-    low_band, high_band = source[:half], source[half:2 * half]
-    block = max(1, (_WAVELET_BLOCK // max(width, 1)) // 5)
-
-    def run(jobs: list) -> None:
-        sums = np.empty((3, block, width), source.dtype)  # reused from block to block
-        for parity, start in jobs:
-            count = (n - parity + 1) // 2
-            stop = min(count, start + block)
-            low, high, product = sums[:, :stop - start]
-            low.fill(0)
-            high.fill(0)
-            with np.errstate(all="ignore"):  # as mahotas: overflow gives inf, silently
-                for k, shift, mirror in _synthesis_terms(ntaps, parity):
-                    high_tap = taps[mirror] if k % 2 == 0 else -taps[mirror]
-                    j = -1 - shift  # the output that reads band index -1, i.e. sample 0
-                    if shift < 0 and start <= j < stop:
-                        low[j - start] += taps[k] * low_band[0]
-                        high[j - start] += high_tap * high_band[0]
-                    first, last = max(start, -shift), min(stop, half - shift)
-                    if first < last:
-                        scratch = product[:last - first]
-                        np.multiply(low_band[first + shift:last + shift], taps[k], out=scratch)
-                        low[first - start:last - start] += scratch
-                        np.multiply(high_band[first + shift:last + shift], high_tap,
-                                    out=scratch)
-                        high[first - start:last - start] += scratch
-                low += high
-                low /= 2
-            out[2 * start + parity:2 * (stop - 1) + parity + 1:2] = low
-
-    jobs = [(parity, start) for parity in (0, 1)
-            for start in range(0, (n - parity + 1) // 2, block)]
-    _in_threads(run, [jobs[t::_THREADS] for t in range(_THREADS)], source.size)
-
-
-def _block_chunks(length: int, block: int) -> list[range]:
-    """The block starts 0, block, 2 block... < length, dealt out to the threads."""
-    return [range(t * block, length, _THREADS * block) for t in range(_THREADS)]
