@@ -143,6 +143,11 @@ SPECS = [
     Spec("features.surf.integral", lambda f, a: f(a), ALL_DTYPES, ndims=(2,)),
     Spec("features.surf.surf", lambda f, a: f(a, 2, 3), ALL_DTYPES, ndims=(2,)),
     Spec("features.surf.dense", lambda f, a: f(a, 4), ALL_DTYPES, ndims=(2,)),
+    Spec("interpolate.spline_filter", lambda f, a: f(a), ALL_DTYPES),
+    Spec("interpolate.zoom", lambda f, a: f(a, 1.5), ALL_DTYPES),
+    Spec("interpolate.shift", lambda f, a: f(a, 0.5), ALL_DTYPES),
+    Spec("imresize", lambda f, a: f(a, 0.5), ALL_DTYPES),
+    Spec("resize_to", lambda f, a: f(a, tuple(2 * n + 1 for n in a.shape)), ALL_DTYPES),
 ]
 IDS = [spec.name for spec in SPECS]
 
