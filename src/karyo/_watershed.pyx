@@ -131,22 +131,40 @@ cdef int ring_grow(RingQueue* queue, Ring* ring, Py_ssize_t entry_size) noexcept
     return 0
 
 
+cdef inline void ring_mark(RingQueue* queue, Py_ssize_t key) noexcept nogil:
+    # Only a ring that was empty needs its key marked: the bitmaps and the
+    # bound `lowest` already cover every non-empty one.
+    queue.words[key >> 6] |= 1ULL << (key & 63)
+    queue.summary[key >> 12] |= 1ULL << ((key >> 6) & 63)
+    if key < queue.lowest:
+        queue.lowest = key
+
+
+cdef void ring_push_grown(RingQueue* queue, index_t* unused, Py_ssize_t index,
+                          Py_ssize_t key) noexcept nogil:
+    # ring_push into a full ring (or one without storage yet), kept out of
+    # line so that the common push stays small.
+    cdef Ring* ring = &queue.rings[key]
+    cdef Py_ssize_t count = ring.tail - ring.head
+    if ring_grow(queue, ring, sizeof(index_t)) < 0:
+        return
+    (<index_t*>ring.entries)[ring.tail & ring.mask] = <index_t>index
+    ring.tail += 1
+    if count == 0:
+        ring_mark(queue, key)
+
+
 cdef inline void ring_push(RingQueue* queue, index_t* unused, Py_ssize_t index,
                            Py_ssize_t key) noexcept nogil:
     cdef Ring* ring = &queue.rings[key]
     cdef Py_ssize_t count = ring.tail - ring.head
     if count > ring.mask:
-        if ring_grow(queue, ring, sizeof(index_t)) < 0:
-            return
+        ring_push_grown(queue, unused, index, key)
+        return
     (<index_t*>ring.entries)[ring.tail & ring.mask] = <index_t>index
     ring.tail += 1
     if count == 0:
-        # Only a ring that was empty needs its key marked: the bitmaps and
-        # the bound `lowest` already cover every non-empty one.
-        queue.words[key >> 6] |= 1ULL << (key & 63)
-        queue.summary[key >> 12] |= 1ULL << ((key >> 6) & 63)
-        if key < queue.lowest:
-            queue.lowest = key
+        ring_mark(queue, key)
 
 
 cdef inline Py_ssize_t ring_pop(RingQueue* queue, index_t* unused) noexcept nogil:
