@@ -148,6 +148,10 @@ SPECS = [
     Spec("interpolate.shift", lambda f, a: f(a, 0.5), ALL_DTYPES),
     Spec("imresize", lambda f, a: f(a, 0.5), ALL_DTYPES),
     Spec("resize_to", lambda f, a: f(a, tuple(2 * n + 1 for n in a.shape)), ALL_DTYPES),
+    Spec("features.lbp", lambda f, a: f(a, 1.5, 8), ALL_DTYPES, ndims=(2,)),
+    # three channels wanted, and at least one seed: thinner images are refused by name
+    Spec("segmentation.slic", lambda f, a: f(a[..., :3], 2, max_iters=4), ALL_DTYPES,
+         ndims=(3,), may_refuse=True),
 ]
 IDS = [spec.name for spec in SPECS]
 
