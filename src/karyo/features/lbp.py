@@ -9,9 +9,10 @@ from math import gcd
 import numpy as np
 
 from .. import _lbp
-from ..internal import as_array
+from ..histogram import fullhistogram  # as in mahotas.features.lbp's namespace
+from ..internal import INTEGER_KINDS, as_array
 
-__all__ = ["lbp", "lbp_names", "lbp_transform"]
+__all__ = ["count_binary1s", "fullhistogram", "lbp", "lbp_names", "lbp_transform"]
 
 # Each point is one bit of a uint32 code.
 MAX_POINTS = 32
@@ -240,6 +241,47 @@ def lbp(image: np.ndarray, radius: float, points: int, ignore_zeros: bool = Fals
         present, counts = np.unique(codes, return_counts=True)
         features[np.searchsorted(canonical, present)] = counts
     return features
+
+
+# Number of 1 bits in each byte value.
+_BITS_IN_BYTE = np.array([bin(value).count("1") for value in range(256)], np.uint8)
+
+
+def count_binary1s(array) -> np.ndarray:
+    """Count the 1 bits in the binary representation of each integer.
+
+    Parameters
+    ----------
+    array : array-like of integers (or bool)
+        Values to count the bits of, any shape.
+
+    Returns
+    -------
+    one_count : ndarray
+        Same shape and dtype as `array`: ``one_count.flat[i]`` is the number
+        of 1 bits of ``array.flat[i]``.
+
+    Notes
+    -----
+    A negative value counts the 1 bits of its two's complement in the
+    dtype's width (``-1`` as int16 has 16). mahotas's count for negative
+    values depends on the largest value in the array; for non-negative
+    values the two agree.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.features.lbp import count_binary1s
+    >>> count_binary1s(np.array([0, 1, 7, 255], np.uint8))
+    array([0, 1, 3, 8], dtype=uint8)
+    """
+    values = np.asarray(array)
+    if values.dtype.kind not in INTEGER_KINDS:
+        raise TypeError(f"karyo.features.lbp.count_binary1s: `array` must hold integers, "
+                        f"got dtype {values.dtype}")
+    native = np.require(values.reshape(-1), values.dtype.newbyteorder("="), "C")
+    per_byte = _BITS_IN_BYTE[native.view(np.uint8)].reshape(native.size, native.itemsize)
+    return per_byte.sum(axis=-1, dtype=np.intp).astype(native.dtype).reshape(values.shape)
 
 
 def lbp_names(radius: float, points: int) -> list[str]:
