@@ -121,17 +121,14 @@ def gvoronoi(labeled: np.ndarray) -> np.ndarray:
 _SLIC_CHANNELS = {np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32)}
 
 
-def _slic_max_iters(max_iters, fname: str) -> int:
-    if isinstance(max_iters, (bool, np.bool_)) or not isinstance(max_iters, numbers.Real):
-        raise TypeError(f"karyo.{fname}: `max_iters` must be an integer, got "
-                        f"{type(max_iters).__name__}")
-    if not np.isfinite(max_iters):
-        raise ValueError(f"karyo.{fname}: `max_iters` must be finite, got {max_iters}")
-    max_iters = int(max_iters)  # as mahotas, which truncates a fractional count
-    if max_iters == 0:
-        raise ValueError(f"karyo.{fname}: `max_iters` must be at least 1 (or negative for "
-                         "the default 128), got 0")
-    return 128 if max_iters < 0 else min(max_iters, 2**31 - 1)
+def _truncated_whole_number(value, name: str, fname: str) -> int:
+    """`value` (a finite real number) truncated to an int, as mahotas's C++ does."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"karyo.{fname}: `{name}` must be a whole number, got "
+                        f"{type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"karyo.{fname}: `{name}` must be finite, got {value}")
+    return int(value)
 
 
 def slic(array: np.ndarray, spacer: int = 16, m: float = 1.0,
@@ -209,12 +206,7 @@ def slic(array: np.ndarray, spacer: int = 16, m: float = 1.0,
     if array.shape[2] != 3:
         raise ValueError(f"karyo.{fname}: `array` has shape {array.shape}; expected "
                          "(rows, cols, 3), three channels such as L*a*b*")
-    if isinstance(spacer, (bool, np.bool_)) or not isinstance(spacer, numbers.Real):
-        raise TypeError(f"karyo.{fname}: `spacer` must be a number of pixels, got "
-                        f"{type(spacer).__name__}")
-    if not np.isfinite(spacer):
-        raise ValueError(f"karyo.{fname}: `spacer` must be finite, got {spacer}")
-    spacer = int(spacer)  # as mahotas, which truncates a fractional spacing
+    spacer = _truncated_whole_number(spacer, "spacer", fname)
     if not 1 <= spacer <= 46340:
         # 46340**2 is the largest square in mahotas's 32-bit int
         raise ValueError(f"karyo.{fname}: `spacer` must be between 1 and 46340, got {spacer}")
@@ -222,7 +214,11 @@ def slic(array: np.ndarray, spacer: int = 16, m: float = 1.0,
         raise TypeError(f"karyo.{fname}: `m` must be a real number, got {type(m).__name__}")
     if not abs(float(m)) < 1e9:
         raise ValueError(f"karyo.{fname}: `m` must be finite with |m| < 1e9, got {m}")
-    max_iters = _slic_max_iters(max_iters, fname)
+    max_iters = _truncated_whole_number(max_iters, "max_iters", fname)
+    if max_iters == 0:
+        raise ValueError(f"karyo.{fname}: `max_iters` must be at least 1 (or negative for "
+                         "the default 128), got 0")
+    max_iters = 128 if max_iters < 0 else min(max_iters, 2**31 - 1)
     rows, cols = array.shape[:2]
     segmented = np.zeros((rows, cols), np.intc)
     if rows == 0 or cols == 0:
