@@ -481,6 +481,10 @@ def regmin_max(const pixel_t[::1] image, uint8_t[::1] out, const Py_ssize_t[::1]
                             capacity *= 2
                             grown = <Py_ssize_t*>realloc(stack, capacity * sizeof(Py_ssize_t))
                             if grown == NULL:
+                                # an unfinished flood would leave fake extrema: give up
+                                status = -1
+                                stack_size = 0
+                                index = size
                                 break
                             stack = grown
                         stack[stack_size] = neighbour
