@@ -55,9 +55,16 @@ def count_in_blocks(count_kernel, pixels: np.ndarray, n_bins: int) -> np.ndarray
     uint32, summed into uint64: no count wraps, whatever the image size.
     """
     if pixels.size <= UINT32_COUNT_LIMIT:
-        counts = np.zeros(n_bins, np.uint32)
-        count_kernel(pixels, counts)
-        return counts
+        if pixels.ndim == 2:
+            counts = np.zeros(n_bins, np.uint32)
+            count_kernel(pixels, counts)
+            return counts
+        # strips counted apart (by threads when large enough), then added
+        chunks = strips(pixels.size)
+        partial = np.zeros((len(chunks), n_bins), np.uint32)
+        in_threads(lambda k, start, stop: count_kernel(pixels[start:stop], partial[k]),
+                   [(k, start, stop) for k, (start, stop) in enumerate(chunks)], pixels.size)
+        return partial.sum(axis=0, dtype=np.uint32)
     total = np.zeros(n_bins, np.uint64)
     block_counts = np.empty(n_bins, np.uint32)
     lines = pixels.reshape(1, -1) if pixels.ndim == 1 else pixels
