@@ -8,28 +8,33 @@ same defaults. Everything is plain numpy arrays in and out.
 
 __version__ = "0.1.0"
 
+from ._citation import citation, citation_text, short_citation_text
 from .bbox import bbox, croptobbox
 from .center_of_mass import center_of_mass
 from .colors import rgb2gray, rgb2grey, rgb2sepia
 from .convolve import (
     convolve,
     convolve1d,
+    daubechies,
     find,
     gaussian_filter,
     gaussian_filter1d,
+    haar,
+    idaubechies,
+    ihaar,
     laplacian_2D,
     mean_filter,
     median_filter,
     rank_filter,
     template_match,
+    wavelet_center,
+    wavelet_decenter,
 )
-from .convolve import haar, ihaar, daubechies, idaubechies, wavelet_center, wavelet_decenter
 from .distance import distance
 from .edge import dog, sobel
 from .euler import euler
-from .histogram import fullhistogram
 from .features.moments import moments
-from ._citation import citation, citation_text, short_citation_text
+from .histogram import fullhistogram
 from .io import imread, imsave
 from .labeled import border, borders, bwperim, label, labeled_sum
 from .morph import (
@@ -55,5 +60,17 @@ from .stretch import as_rgb, overlay, stretch, stretch_rgb
 from .thin import thin
 from .thresholding import otsu, rc, soft_threshold
 
-from . import colors, demos, edge, features, io, labeled, morph, polygon, segmentation, thresholding
-from . import interpolate, resize
+from . import (
+    colors,
+    demos,
+    edge,
+    features,
+    interpolate,
+    io,
+    labeled,
+    morph,
+    polygon,
+    resize,
+    segmentation,
+    thresholding,
+)
