@@ -202,6 +202,22 @@ def test_a_crashing_worker_fails_only_its_image():
     assert not results[1].ok and "died" in results[1].error
 
 
+def test_pool_workers_share_the_cores_between_their_kernel_threads():
+    from karyo import internal
+    from karyo.nuclei import batch
+
+    for workers in (1, 2):
+        with batch._pool(workers) as pool:
+            threads = pool.submit(kernel_threads).result()
+        assert threads == max(1, min(internal.THREADS, internal.available_cores() // workers))
+
+
+def kernel_threads() -> int:
+    from karyo import internal
+
+    return internal.THREADS
+
+
 def crash_on_dark_corner_segment(image, recipe="default", **settings):
     if image[0, 0] == synthetic_nuclei(8)[0, 0] and np.array_equal(image, synthetic_nuclei(8)):
         import os

@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "as_array",
     "as_structuring_element",
+    "available_cores",
     "check_dtype",
     "count_in_blocks",
     "get_output",
@@ -189,8 +190,16 @@ def neighbour_offsets(Bc: np.ndarray, include_centre: bool = False) -> np.ndarra
     return np.ascontiguousarray(coords, dtype=np.int64)
 
 
+def available_cores() -> int:
+    """The CPUs this process may run on (its affinity mask, where the OS tells)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 # Kernels release the GIL, so threads share an image's strips between cores.
-THREADS = max(1, min(4, os.cpu_count() or 1))
+# A process that shares the machine with others (a batch's pool worker) lowers it.
+THREADS = min(4, available_cores())
 # Below this many pixels, starting threads costs more than it saves.
 MIN_PIXELS_PER_THREAD = 1 << 16
 _executor: ThreadPoolExecutor | None = None

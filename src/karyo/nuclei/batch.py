@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import internal
+
 __all__ = ["ImageResult", "load_image", "segment_many", "summarise_nuclei"]
 
 
@@ -343,7 +345,7 @@ def segment_many(inputs, *, recipe: str = "default", settings: Mapping | None = 
     if scheduler is not None:
         _run_on_dask(tasks, scheduler, deliver)
     else:
-        workers = min(jobs or _cpu_count(), len(tasks))
+        workers = min(jobs or internal.available_cores(), len(tasks))
         if workers <= 1:
             for task in tasks:
                 deliver(_segment_one(*task))
@@ -352,25 +354,23 @@ def segment_many(inputs, *, recipe: str = "default", settings: Mapping | None = 
     return results  # type: ignore[return-value]
 
 
-def _cpu_count() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
 def _pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing
 
+    # The workers share the cores: each one's kernels use its share of them.
+    threads = max(1, min(internal.THREADS, internal.available_cores() // workers))
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+                               initializer=_start_worker, initargs=(os.getpid(), threads))
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Make this pool worker exit once the process that started it is gone.
+def _start_worker(parent_pid: int, threads: int) -> None:
+    """Set up a pool worker: `threads` threads for its kernels, and an exit with its parent.
 
     A parent killed with SIGKILL cannot stop its workers, and they would wait
     for work forever (holding memory and the parent's output pipes).
     """
+    internal.THREADS = threads
+
     def watch() -> None:
         while os.getppid() == parent_pid:
             time.sleep(0.2)
