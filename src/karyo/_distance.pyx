@@ -21,8 +21,8 @@ from libc.stdlib cimport free, malloc
 
 cdef extern from *:
     """
-    /* int32 that may alias any other type: voronoi_2d keeps its column
-       distances in the output buffer before writing labels there */
+    /* int32 that may alias any other type: gvoronoi keeps the rows of its
+       first pass in the output buffer before writing labels there */
     typedef int32_t __attribute__((__may_alias__)) karyo_scratch_int32;
     """
     ctypedef int32_t scratch_int32 "karyo_scratch_int32"
@@ -552,7 +552,7 @@ def edt_2d_rows(const int32_t[:, ::1] dist, double[:, ::1] sqdist, bint take_roo
 
 def voronoi_2d_columns(const label_bits[:, ::1] labels, int32_t[:, ::1] nearest,
                        Py_ssize_t col_start, Py_ssize_t col_stop):
-    """The first pass of voronoi_2d: for columns [col_start, col_stop), the
+    """The first pass of gvoronoi in 2-D: for columns [col_start, col_stop), the
     row of the nearest pixel with nonzero label bits in the same column (-1:
     none; the upper at a tie).
 
