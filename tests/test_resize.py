@@ -13,6 +13,8 @@ differently in the two builds), integer results are compared exactly.
 
 from __future__ import annotations
 
+import functools
+
 import mahotas
 import mahotas.resize as mr
 import numpy as np
@@ -21,7 +23,7 @@ import scipy.ndimage as ndi
 from conftest import with_layout
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+from test_interpolate import assert_identical, assert_matches_scipy, values
 
 import karyo
 from karyo.resize import imresize, resize_rgb_to, resize_to
@@ -30,34 +32,8 @@ from karyo.resize import imresize, resize_rgb_to, resize_to
 pytestmark = pytest.mark.filterwarnings("ignore:.*encountered in divide:RuntimeWarning")
 
 DTYPES = [np.bool_, np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32, np.float64]
-FLOAT_RTOL = 1e-12
-
-
-def images(dtype, min_dims=1, max_dims=3, max_side=10):
-    elements = None
-    if np.dtype(dtype).kind == "f":
-        width = np.dtype(dtype).itemsize * 8
-        elements = st.floats(-1e4, 1e4, allow_nan=False, width=width)
-    shapes = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1,
-                              max_side=max_side)
-    return hnp.arrays(dtype, shapes, elements=elements)
-
-
-def assert_identical(actual, expected):
-    assert actual.dtype == expected.dtype
-    assert actual.shape == expected.shape
-    np.testing.assert_array_equal(actual, expected, strict=True)
-
-
-def assert_matches_scipy(actual, expected):
-    """Exact for integers and bools, within FLOAT_RTOL of the largest value for floats."""
-    assert actual.dtype == expected.dtype
-    assert actual.shape == expected.shape
-    if actual.dtype.kind in "biu":
-        np.testing.assert_array_equal(actual, expected, strict=True)
-        return
-    scale = np.abs(expected).max(initial=1.0)
-    np.testing.assert_allclose(actual, expected, rtol=FLOAT_RTOL, atol=FLOAT_RTOL * scale)
+# the same value strategy and comparisons as the interpolation tests
+images = functools.partial(values, max_side=10)
 
 
 def scipy_resize_to(image, size, order=3):
