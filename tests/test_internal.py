@@ -134,3 +134,30 @@ def test_counts_below_the_limit_stay_uint32_like_mahotas():
     image = np.arange(12, dtype=np.uint8).reshape(3, 4) % 5
     assert karyo.fullhistogram(image).dtype == mahotas.fullhistogram(image).dtype == np.uint32
     assert karyo.labeled.labeled_size(image).dtype == np.uint32
+
+
+class _NoThreads:
+    """An executor that fails the test if anything is submitted to it."""
+
+    def submit(self, *args, **kwargs):
+        raise AssertionError("work was sent to a thread with THREADS = 1")
+
+
+def test_threads_set_to_one_keep_every_kernel_on_the_calling_thread(monkeypatch):
+    # The README's promise: karyo.internal.THREADS = 1 keeps karyo on one core,
+    # and the results are those of the threaded run, to the last bit (before the
+    # explicit fused multiply-adds, gaussian_filter's pixels at the end of a
+    # strip differed by an ulp, so -j 1 and -j 2 batches could disagree).
+    rng = np.random.default_rng(8)
+    image = rng.integers(0, 256, (300, 701)).astype(np.uint8)
+    volume = rng.integers(0, 256, (7, 150, 130)).astype(np.uint8)
+    labels = np.where(rng.random(image.shape) < 0.001, image, 0)
+    calls = [lambda: karyo.gaussian_filter(image, 3.0), lambda: karyo.gaussian_filter(volume, 1.5),
+             lambda: karyo.distance(image > 30), lambda: karyo.segmentation.gvoronoi(labels),
+             lambda: karyo.fullhistogram(image), lambda: karyo.interpolate.zoom(image, 1.2),
+             lambda: karyo.segmentation.slic(np.dstack([image] * 3), 16, max_iters=3)[0]]
+    threaded = [call() for call in calls]
+    monkeypatch.setattr(karyo.internal, "THREADS", 1)
+    monkeypatch.setattr(karyo.internal, "_executor", _NoThreads())
+    for call, expected in zip(calls, threaded, strict=True):
+        np.testing.assert_array_equal(call(), expected)

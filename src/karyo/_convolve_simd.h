@@ -41,8 +41,11 @@ static inline karyo_v2d karyo_load2(const double *p) {
 }
 static inline void karyo_store2(double *p, karyo_v2d v) { memcpy(p, &v, sizeof v); }
 
-/* One block of 4 vectors: acc_j = w0 * c0 + sum_k w[k] (P(k) OP M(k)). */
-#define KARYO_BLOCK(VT, L, LOAD, STORE, C0, P, M, OP)                           \
+/* One block of 4 vectors: acc_j = w0 * c0 + sum_k w[k] (P(k) OP M(k)).
+ * MADD(acc, w, v) is acc + w v, fused or not as the scalar tail's SMADD: a
+ * pixel gets the same bits whether a vector or the tail computes it, so the
+ * result does not depend on where strips and blocks start (thread count). */
+#define KARYO_BLOCK(VT, L, LOAD, STORE, MADD, C0, P, M, OP)                     \
     {                                                                           \
         const double *c0_ = (C0);                                               \
         VT a0 = w[0] * LOAD(c0_), a1 = w[0] * LOAD(c0_ + L);                    \
@@ -50,55 +53,63 @@ static inline void karyo_store2(double *p, karyo_v2d v) { memcpy(p, &v, sizeof v
         for (ptrdiff_t k = 1; k <= r; k++) {                                    \
             const double *p_ = (P), *m_ = (M);                                  \
             double wk = w[k];                                                   \
-            a0 += wk * (LOAD(p_) OP LOAD(m_));                                  \
-            a1 += wk * (LOAD(p_ + L) OP LOAD(m_ + L));                          \
-            a2 += wk * (LOAD(p_ + 2 * L) OP LOAD(m_ + 2 * L));                  \
-            a3 += wk * (LOAD(p_ + 3 * L) OP LOAD(m_ + 3 * L));                  \
+            a0 = MADD(a0, wk, LOAD(p_) OP LOAD(m_));                            \
+            a1 = MADD(a1, wk, LOAD(p_ + L) OP LOAD(m_ + L));                    \
+            a2 = MADD(a2, wk, LOAD(p_ + 2 * L) OP LOAD(m_ + 2 * L));            \
+            a3 = MADD(a3, wk, LOAD(p_ + 3 * L) OP LOAD(m_ + 3 * L));            \
         }                                                                       \
         STORE(out + x, a0); STORE(out + x + L, a1);                             \
         STORE(out + x + 2 * L, a2); STORE(out + x + 3 * L, a3);                 \
     }
 
-#define KARYO_SCALAR(C0, P, M, OP)                                              \
+#define KARYO_SCALAR(SMADD, C0, P, M, OP)                                       \
     {                                                                           \
         double acc = w[0] * *(C0);                                              \
-        for (ptrdiff_t k = 1; k <= r; k++) acc += w[k] * (*(P) OP *(M));        \
+        for (ptrdiff_t k = 1; k <= r; k++) acc = SMADD(acc, w[k], *(P) OP *(M));\
         out[x] = acc;                                                           \
     }
 
-#define KARYO_LINE_LOOP(VT, L, LOAD, STORE, OP)                                 \
+#define KARYO_LINE_LOOP(VT, L, LOAD, STORE, MADD, SMADD, OP)                    \
     for (; x + 4 * L <= n; x += 4 * L)                                          \
-        KARYO_BLOCK(VT, L, LOAD, STORE, centre + x, centre + x + k, centre + x - k, OP)      \
+        KARYO_BLOCK(VT, L, LOAD, STORE, MADD, centre + x, centre + x + k, centre + x - k, OP) \
     for (; x < n; x++)                                                          \
-        KARYO_SCALAR(centre + x, centre + x + k, centre + x - k, OP)
+        KARYO_SCALAR(SMADD, centre + x, centre + x + k, centre + x - k, OP)
 
-#define KARYO_ROWS_LOOP(VT, L, LOAD, STORE, OP)                                 \
+#define KARYO_ROWS_LOOP(VT, L, LOAD, STORE, MADD, SMADD, OP)                    \
     for (; x + 4 * L <= n; x += 4 * L)                                          \
-        KARYO_BLOCK(VT, L, LOAD, STORE, rows[r] + x, rows[r + k] + x, rows[r - k] + x, OP)   \
+        KARYO_BLOCK(VT, L, LOAD, STORE, MADD, rows[r] + x, rows[r + k] + x, rows[r - k] + x, OP) \
     for (; x < n; x++)                                                          \
-        KARYO_SCALAR(rows[r] + x, rows[r + k] + x, rows[r - k] + x, OP)
+        KARYO_SCALAR(SMADD, rows[r] + x, rows[r + k] + x, rows[r - k] + x, OP)
 
-#define KARYO_DEFINE_FIR(SUFFIX, ATTR, VT, L, LOAD, STORE)                                   \
+#define KARYO_DEFINE_FIR(SUFFIX, ATTR, VT, L, LOAD, STORE, MADD, SMADD)                      \
     ATTR static void fir_line_##SUFFIX(const double *centre, double *out,       \
                                        ptrdiff_t n, const double *w,            \
                                        ptrdiff_t r, int anti) {                 \
         ptrdiff_t x = 0;                                                        \
-        if (anti) { KARYO_LINE_LOOP(VT, L, LOAD, STORE, -) } else { KARYO_LINE_LOOP(VT, L, LOAD, STORE, +) } \
+        if (anti) { KARYO_LINE_LOOP(VT, L, LOAD, STORE, MADD, SMADD, -) }       \
+        else { KARYO_LINE_LOOP(VT, L, LOAD, STORE, MADD, SMADD, +) }            \
     }                                                                           \
     ATTR static void fir_rows_##SUFFIX(const double **rows, double *out,  \
                                        ptrdiff_t n, const double *w,            \
                                        ptrdiff_t r, int anti) {                 \
         ptrdiff_t x = 0;                                                        \
-        if (anti) { KARYO_ROWS_LOOP(VT, L, LOAD, STORE, -) } else { KARYO_ROWS_LOOP(VT, L, LOAD, STORE, +) } \
+        if (anti) { KARYO_ROWS_LOOP(VT, L, LOAD, STORE, MADD, SMADD, -) }       \
+        else { KARYO_ROWS_LOOP(VT, L, LOAD, STORE, MADD, SMADD, +) }            \
     }
 
-KARYO_DEFINE_FIR(generic, , karyo_v2d, 2, karyo_load2, karyo_store2)
+/* The portable loops multiply, then add (no fused multiply-add is assumed). */
+#define KARYO_MUL_ADD(acc, w, v) ((acc) + (w) * (v))
+KARYO_DEFINE_FIR(generic, , karyo_v2d, 2, karyo_load2, karyo_store2, KARYO_MUL_ADD,
+                 KARYO_MUL_ADD)
 
 #ifdef KARYO_HAVE_X86_DISPATCH
+#define KARYO_FMA4(acc, w, v) _mm256_fmadd_pd(_mm256_set1_pd(w), (v), (acc))
+#define KARYO_FMA8(acc, w, v) _mm512_fmadd_pd(_mm512_set1_pd(w), (v), (acc))
+#define KARYO_FMA1(acc, w, v) __builtin_fma((w), (v), (acc))
 KARYO_DEFINE_FIR(avx2, __attribute__((target("avx2,fma"))), __m256d, 4, _mm256_loadu_pd,
-                 _mm256_storeu_pd)
+                 _mm256_storeu_pd, KARYO_FMA4, KARYO_FMA1)
 KARYO_DEFINE_FIR(avx512, __attribute__((target("avx512f"))), __m512d, 8, _mm512_loadu_pd,
-                 _mm512_storeu_pd)
+                 _mm512_storeu_pd, KARYO_FMA8, KARYO_FMA1)
 #endif
 
 #if defined(__GNUC__) && !defined(__clang__)

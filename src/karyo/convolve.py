@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _convolve, _filters, _wavelets
-from .internal import THREADS, as_array, as_structuring_element, get_output, in_threads, strips
+from . import _convolve, _filters, _wavelets, internal
+from .internal import as_array, as_structuring_element, get_output, in_threads, strips
 
 __all__ = [
     "convolve",
@@ -255,7 +255,8 @@ def _gaussian_fused(source: np.ndarray, work: np.ndarray, sigmas: list[float],
                                      cval, 0, work.shape[1], 0, work.shape[2],
                                      _column_block(kernels[1][0]))
 
-    in_threads(filter_planes, [(range(t, n_planes, THREADS),) for t in range(THREADS)],
+    threads = internal.THREADS
+    in_threads(filter_planes, [(range(t, n_planes, threads),) for t in range(threads)],
                work.size)
 
 
@@ -280,10 +281,11 @@ def _run_rows(source: np.ndarray, work: np.ndarray, row_kernel, row_table, col_k
     n_rows, n_cols = source.shape
     radius = len(row_kernel[0]) - 1
     block = _column_block(row_kernel[0])
-    if n_cols >= _MIN_STRIP_COLUMNS * THREADS:
+    threads = internal.THREADS  # read at each call: callers may change it
+    if n_cols >= _MIN_STRIP_COLUMNS * threads:
         chunks = [(0, n_rows, start, stop) for start, stop in strips(n_cols)]
     else:
-        n_chunks = THREADS if n_rows >= 8 * (2 * radius + 1) * THREADS else 1
+        n_chunks = threads if n_rows >= 8 * (2 * radius + 1) * threads else 1
         chunks = [(start, stop, 0, n_cols) for start, stop in strips(n_rows, n_chunks)]
 
     def run(row_start: int, row_stop: int, col_start: int, col_stop: int) -> None:
