@@ -11,6 +11,8 @@ from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
+from karyo._types cimport number_t as src_t
+
 cdef extern from "_convolve_simd.h" nogil:
     ctypedef void (*fir_line_fn)(const double* centre, double* out, Py_ssize_t n,
                                  const double* w, Py_ssize_t r, int anti)
@@ -33,17 +35,6 @@ def simd_level(int limit=1):
     _simd_level = fir_level(limit)
     return _simd_level
 
-ctypedef fused src_t:
-    uint8_t
-    uint16_t
-    uint32_t
-    uint64_t
-    int8_t
-    int16_t
-    int32_t
-    int64_t
-    float
-    double
 
 
 cdef inline void accumulate_pair(double* acc, const src_t* plus, const src_t* minus,

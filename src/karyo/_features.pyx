@@ -6,27 +6,7 @@ import numpy as np
 from libc.stdint cimport (int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
                           uint32_t, uint64_t)
 
-ctypedef fused integer_t:
-    uint8_t
-    uint16_t
-    uint32_t
-    uint64_t
-    int8_t
-    int16_t
-    int32_t
-    int64_t
-
-ctypedef fused number_t:
-    uint8_t
-    uint16_t
-    uint32_t
-    uint64_t
-    int8_t
-    int16_t
-    int32_t
-    int64_t
-    float
-    double
+from karyo._types cimport integer_t, number_t
 
 
 def cooccurrence_2d(const integer_t[:, :] image, Py_ssize_t dy, Py_ssize_t dx,

@@ -15,17 +15,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, INT32_MIN, INT64_MIN
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 
-ctypedef fused src_t:
-    uint8_t
-    uint16_t
-    uint32_t
-    uint64_t
-    int8_t
-    int16_t
-    int32_t
-    int64_t
-    float
-    double
+from karyo._types cimport number_t as src_t
 
 # Results are stored as a C++ `T(double)` cast compiles on x86-64, which is
 # what mahotas returns: truncation toward zero, then the low bits (8- and

@@ -9,6 +9,8 @@ from libc.math cimport floor, pow, powl
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 
+from karyo._types cimport integer_t
+
 ctypedef fused real_t:
     double
     long double
@@ -499,17 +501,6 @@ def sample(const double[::1] coefficients, double[::1] out, const Py_ssize_t[::1
     free(tap)
     free(combo_offset)
     free(combo_weight)
-
-
-ctypedef fused integer_t:
-    uint8_t
-    int8_t
-    uint16_t
-    int16_t
-    uint32_t
-    int32_t
-    uint64_t
-    int64_t
 
 
 def round_into(const double[::1] values, integer_t[::1] out, double low, double high):

@@ -14,23 +14,13 @@ import numpy as np
 from libc.string cimport memcpy
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
+from karyo._types cimport number_t as value_t
+
 ctypedef fused pixel_t:
     uint8_t
     uint16_t
     uint32_t
     uint64_t
-    float
-    double
-
-ctypedef fused value_t:
-    uint8_t
-    int8_t
-    uint16_t
-    int16_t
-    uint32_t
-    int32_t
-    uint64_t
-    int64_t
     float
     double
 

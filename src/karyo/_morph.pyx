@@ -13,18 +13,7 @@ from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy, memset
 
 from karyo._neighbours cimport neighbour_at
-
-ctypedef fused pixel_t:
-    uint8_t
-    uint16_t
-    uint32_t
-    uint64_t
-    int8_t
-    int16_t
-    int32_t
-    int64_t
-    float
-    double
+from karyo._types cimport number_t as pixel_t
 
 
 cdef inline Py_ssize_t clamp(Py_ssize_t value, Py_ssize_t length) noexcept nogil:

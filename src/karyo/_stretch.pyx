@@ -5,9 +5,7 @@
 from libc.math cimport isfinite
 from libc.stdint cimport uint8_t
 
-ctypedef fused real_t:
-    float
-    double
+from karyo._types cimport real_t
 
 
 def finite_range(const real_t[::1] values):

@@ -13,20 +13,12 @@ from libc.string cimport memcpy
 
 import numpy as np
 
+from karyo._types cimport integer_t
+
 ctypedef fused floating_t:
     float
     double
     long double
-
-ctypedef fused integer_t:
-    uint8_t
-    int8_t
-    uint16_t
-    int16_t
-    uint32_t
-    int32_t
-    uint64_t
-    int64_t
 
 # mahotas's value of pi (not M_PI): it sets the Gaussian weights and the
 # orientation window, so the descriptors depend on it.

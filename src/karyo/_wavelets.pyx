@@ -15,9 +15,7 @@
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
-ctypedef fused real_t:
-    float
-    double
+from karyo._types cimport real_t
 
 # D20, mahotas's longest filter
 cdef enum:
