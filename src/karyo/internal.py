@@ -56,11 +56,11 @@ def count_in_blocks(count_kernel, pixels: np.ndarray, n_bins: int) -> np.ndarray
     uint32, summed into uint64: no count wraps, whatever the image size.
     """
     if pixels.size <= UINT32_COUNT_LIMIT:
-        if pixels.ndim == 2:
+        if pixels.ndim == 2 or not _pays_for_threads(pixels.size):
             counts = np.zeros(n_bins, np.uint32)
             count_kernel(pixels, counts)
             return counts
-        # strips counted apart (by threads when large enough), then added
+        # strips counted apart by threads, then added
         chunks = strips(pixels.size)
         partial = np.zeros((len(chunks), n_bins), np.uint32)
         in_threads(lambda k, start, stop: count_kernel(pixels[start:stop], partial[k]),
@@ -223,10 +223,14 @@ def strips(n: int, parts: int = 0) -> list[tuple[int, int]]:
     return [(bounds[k], bounds[k + 1]) for k in range(parts) if bounds[k] < bounds[k + 1]]
 
 
+def _pays_for_threads(size: int) -> bool:
+    return THREADS > 1 and size >= MIN_PIXELS_PER_THREAD * 2
+
+
 def in_threads(function, chunks: list, size: int) -> None:
     """Run ``function(*chunk)`` for each chunk, in parallel when `size` pixels pay for it."""
     global _executor
-    if len(chunks) <= 1 or size < MIN_PIXELS_PER_THREAD * 2:
+    if len(chunks) <= 1 or not _pays_for_threads(size):
         for chunk in chunks:
             function(*chunk)
         return
