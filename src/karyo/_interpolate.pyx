@@ -56,6 +56,27 @@ cdef inline real_t _power(real_t base, Py_ssize_t exponent) noexcept nogil:
         return powl(base, <long double>exponent)
 
 
+cdef inline real_t _mirrored_sums(const real_t* line, Py_ssize_t length, Py_ssize_t inner,
+                                  real_t z, real_t zn, real_t* sums) noexcept nogil:
+    # sums = c[0] + zn c[n-1] + sum over 0 < l < n-1 of z**l (c[l] + zn c[n-1-l]),
+    # line by line: the causal initial value of the mirror and reflect modes
+    # (zn = z**(n-1), resp. z**n). Returns z**(n-1).
+    cdef Py_ssize_t i, ll
+    cdef real_t zi = z
+    cdef const real_t* row
+    cdef const real_t* other
+    cdef const real_t* last = &line[(length - 1) * inner]
+    for i in range(inner):
+        sums[i] = line[i] + zn * last[i]
+    for ll in range(1, length - 1):
+        row = &line[ll * inner]
+        other = &line[(length - 1 - ll) * inner]
+        for i in range(inner):
+            sums[i] += zi * (row[i] + zn * other[i])
+        zi *= z
+    return zi
+
+
 cdef void _filter_block(real_t* line, Py_ssize_t length, Py_ssize_t inner, int order,
                         int mode, real_t* sums) noexcept nogil:
     """Prefilter in place the `inner` interleaved lines of a (length, inner) C block.
@@ -97,15 +118,7 @@ cdef void _filter_block(real_t* line, Py_ssize_t length, Py_ssize_t inner, int o
                 first[i] = sums[i] / (1.0 - zi)
         elif mode == REFLECT:
             zn = _power(z, length)
-            for i in range(inner):
-                sums[i] = first[i] + zn * last[i]
-            zi = z
-            for ll in range(1, length - 1):
-                row = &line[ll * inner]
-                other = &line[(length - 1 - ll) * inner]
-                for i in range(inner):
-                    sums[i] += zi * (row[i] + zn * other[i])
-                zi *= z
+            zi = _mirrored_sums(line, length, inner, z, zn, sums)
             # the last term pairs c[n - 1] with c[0] itself: scipy 1.17 reads
             # its running sum there instead (scipy issue 24550, fixed in PR
             # 24615), an error of order z**(2n) that only short lines show
@@ -114,15 +127,7 @@ cdef void _filter_block(real_t* line, Py_ssize_t length, Py_ssize_t inner, int o
                 first[i] = sums[i] * (z / (1.0 - zn * zn)) + first[i]
         else:
             zn = _power(z, length - 1)
-            for i in range(inner):
-                sums[i] = first[i] + zn * last[i]
-            zi = z
-            for ll in range(1, length - 1):
-                row = &line[ll * inner]
-                other = &line[(length - 1 - ll) * inner]
-                for i in range(inner):
-                    sums[i] += zi * (row[i] + zn * other[i])
-                zi *= z
+            _mirrored_sums(line, length, inner, z, zn, sums)
             for i in range(inner):
                 first[i] = sums[i] / (1.0 - zn * zn)
         # causal recursion
