@@ -47,8 +47,8 @@ def bbox(img: np.ndarray, border: int | None = None, as_slice: bool = False):
     Examples
     --------
     >>> import numpy as np
-    >>> import karyo.bbox
-    >>> karyo.bbox.bbox(np.array([[0, 0, 0], [0, 1, 1]]))
+    >>> from karyo.bbox import bbox
+    >>> bbox(np.array([[0, 0, 0], [0, 1, 1]]))
     array([1, 2, 1, 3])
     """
     image = as_array(img, "bbox", "img", min_ndim=0)
@@ -93,8 +93,8 @@ def croptobbox(img: np.ndarray, border: int | None = None) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> import karyo.bbox
-    >>> karyo.bbox.croptobbox(np.array([[0, 0, 0], [0, 1, 1]]))
+    >>> from karyo.bbox import croptobbox
+    >>> croptobbox(np.array([[0, 0, 0], [0, 1, 1]]))
     array([[1, 1]])
     """
     image = as_array(img, "croptobbox", "img", min_ndim=0)

@@ -220,8 +220,8 @@ def rgb2lab(rgb: np.ndarray, dtype=None) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from karyo.colors import rgb2lab
-    >>> rgb2lab(np.full((1, 1, 3), 255, np.uint8)).round(2)
-    array([[[100.  ,   0.01,  -0.01]]])
+    >>> [round(float(value), 2) for value in rgb2lab(np.full((1, 1, 3), 255, np.uint8))[0, 0]]
+    [100.0, 0.01, -0.01]
     """
     return xyz2lab(rgb2xyz(rgb), dtype=dtype)
 
