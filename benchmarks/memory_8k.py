@@ -28,7 +28,7 @@ import karyo
 
 def tiled_image(size: int) -> np.ndarray:
     """A `size` x `size` uint16 image of nuclei, the demo image tiled (mirrored)."""
-    tile = karyo.demos.nuclear_image().astype(np.uint16) * 257
+    tile = karyo.demos.synthetic_nuclei().astype(np.uint16) * 257
     reps = (-(-size // tile.shape[0]), -(-size // tile.shape[1]))
     return np.pad(tile, [(0, (r - 1) * s) for r, s in zip(reps, tile.shape, strict=True)],
                   mode="symmetric")[:size, :size]

@@ -120,7 +120,7 @@ def peak_extra_bytes(call: Callable[[], object]) -> int | None:
 # ---------------------------------------------------------------- inputs
 
 def demo_image() -> np.ndarray:
-    return np.ascontiguousarray(kr.demos.load("nuclear"))
+    return np.ascontiguousarray(kr.demos.load("synthetic_nuclei"))
 
 
 def tile(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

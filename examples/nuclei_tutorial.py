@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     path = args.image
     if path is None:
         path = out / "dna.png"
-        mh.imsave(path, mh.demos.load("nuclear"))
+        mh.imsave(path, mh.demos.load("synthetic_nuclei"))
     dna = mh.imread(path)
     if dna.ndim == 3:  # an RGB file with identical channels: keep one
         dna = dna[:, :, 0]

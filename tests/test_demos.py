@@ -1,4 +1,5 @@
-"""karyo.demos: the generated nuclear image looks and measures like a real one."""
+"""karyo.demos: the generated image of nuclei looks and measures like a real one; mahotas's
+photographs are read from the installed mahotas package."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from karyo import demos
 
 @pytest.fixture(scope="module")
 def nuclear():
-    return demos.load("nuclear", return_labels=True)
+    return demos.load("synthetic_nuclei", return_labels=True)
 
 
 def test_image_and_labels(nuclear):
@@ -93,23 +94,24 @@ def test_comparable_to_a_real_u2os_image(nuclear):
 
 
 def test_deterministic_and_cached_copies():
-    first = demos.load("nuclear")
+    first = demos.load("synthetic_nuclei")
     first[:] = 0  # modifying a returned copy must not reach the cache
-    second = demos.load("NUCLEAR")
+    second = demos.load("SYNTHETIC_NUCLEI")
     assert second.any()
-    np.testing.assert_array_equal(second, demos.nuclear_image())
-    again, labels = demos.load("nuclear", return_labels=True)
+    np.testing.assert_array_equal(second, demos.synthetic_nuclei())
+    again, labels = demos.load("synthetic_nuclei", return_labels=True)
     np.testing.assert_array_equal(again, second)
     assert again.flags.writeable and labels.flags.writeable
 
 
 def test_as_grey_is_accepted_for_mahotas_code():
-    np.testing.assert_array_equal(demos.load("nuclear", as_grey=True), demos.load("nuclear"))
+    np.testing.assert_array_equal(demos.load("synthetic_nuclei", as_grey=True),
+                                  demos.load("synthetic_nuclei"))
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 50), (64, 37), (300, 200)])
 def test_generator_other_shapes(shape):
-    image, labels = demos.nuclear_image(seed=3, shape=shape, return_labels=True)
+    image, labels = demos.synthetic_nuclei(seed=3, shape=shape, return_labels=True)
     assert image.shape == labels.shape == shape
     assert image.dtype == np.uint8 and labels.dtype == np.int32
     used = np.unique(labels)
@@ -117,35 +119,87 @@ def test_generator_other_shapes(shape):
 
 
 def test_generator_seeds_and_counts():
-    a = demos.nuclear_image(seed=1, shape=(256, 256), n_nuclei=6)
-    b = demos.nuclear_image(seed=2, shape=(256, 256), n_nuclei=6)
+    a = demos.synthetic_nuclei(seed=1, shape=(256, 256), n_nuclei=6)
+    b = demos.synthetic_nuclei(seed=2, shape=(256, 256), n_nuclei=6)
     assert not np.array_equal(a, b)
-    np.testing.assert_array_equal(a, demos.nuclear_image(seed=1, shape=(256, 256), n_nuclei=6))
-    _, labels = demos.nuclear_image(seed=1, shape=(256, 256), n_nuclei=6, return_labels=True)
+    np.testing.assert_array_equal(a, demos.synthetic_nuclei(seed=1, shape=(256, 256),
+                                                            n_nuclei=6))
+    _, labels = demos.synthetic_nuclei(seed=1, shape=(256, 256), n_nuclei=6,
+                                       return_labels=True)
     assert labels.max() == 6
-    _, empty = demos.nuclear_image(seed=1, shape=(64, 64), n_nuclei=0, return_labels=True)
+    _, empty = demos.synthetic_nuclei(seed=1, shape=(64, 64), n_nuclei=0, return_labels=True)
     assert not empty.any()
 
 
 def test_unknown_name_lists_the_available_ones():
-    with pytest.raises(ValueError, match="nuclear") as error:
-        demos.load("lena")
-    assert "generates" in str(error.value)
+    with pytest.raises(ValueError, match="synthetic_nuclei") as error:
+        demos.load("mona_lisa")
+    assert "luispedro" in str(error.value)
     with pytest.raises(TypeError, match="image_name"):
         demos.load(3)
+    with pytest.raises(ValueError, match="return_labels"):
+        demos.load("luispedro", return_labels=True)
+
+
+# ------------------------------------------------------- mahotas's photographs
+
+@pytest.mark.parametrize("name", ["nuclear", "luispedro", "lena", "Lenna", "wally",
+                                  "departmentstore"])
+@pytest.mark.parametrize("as_grey", [None, True])
+def test_photographs_are_mahotas_arrays(name, as_grey):
+    expected = mahotas.demos.load(name, as_grey=as_grey)
+    image = demos.load(name, as_grey=as_grey)
+    assert image.shape == expected.shape and image.dtype == expected.dtype
+    np.testing.assert_array_equal(image, expected)
+
+
+def test_nuclear_image_is_mahotas_one():
+    image = demos.nuclear_image()
+    assert image.shape == (1024, 1344, 3) and image.dtype == np.uint8
+    np.testing.assert_array_equal(image, mahotas.demos.nuclear_image())
+    # code written for mahotas takes channel 0 of it
+    assert demos.load("nuclear")[:, :, 0].shape == (1024, 1344)
+
+
+def test_image_path_is_mahotas_file():
+    for name in ("luispedro.jpg", "nuclear.png", "DepartmentStore.jpg",
+                 "something-that-does-not-exist"):
+        assert demos.image_path(name) == mahotas.demos.image_path(name)
+
+
+def test_without_mahotas_photographs_name_the_synthetic_image(monkeypatch):
+    monkeypatch.setattr(demos, "_mahotas_data_folder", lambda: None)
+    for call in (lambda: demos.load("nuclear"), demos.nuclear_image,
+                 lambda: demos.image_path("luispedro.jpg")):
+        with pytest.raises(FileNotFoundError, match="synthetic_nuclei") as error:
+            call()
+        assert "mahotas is not installed" in str(error.value)
+    # karyo's own image needs no mahotas
+    assert demos.load("synthetic_nuclei").shape == (1024, 1344)
+
+
+def test_the_data_folder_is_found_without_importing_mahotas():
+    import subprocess
+    import sys
+
+    code = ("import sys, karyo.demos as d; p = d._mahotas_data_folder(); "
+            "print(p is not None and (p / 'nuclear.png').is_file(), 'mahotas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True", "False"]
 
 
 def test_bad_generator_arguments():
     with pytest.raises(ValueError, match="shape"):
-        demos.nuclear_image(shape=(0, 10))
+        demos.synthetic_nuclei(shape=(0, 10))
     with pytest.raises(ValueError, match="shape"):
-        demos.nuclear_image(shape=10)
+        demos.synthetic_nuclei(shape=10)
     with pytest.raises(TypeError, match="seed"):
-        demos.nuclear_image(seed=1.5)
+        demos.synthetic_nuclei(seed=1.5)
     with pytest.raises(TypeError, match="n_nuclei"):
-        demos.nuclear_image(n_nuclei=2.0)
+        demos.synthetic_nuclei(n_nuclei=2.0)
     with pytest.raises(ValueError, match="n_nuclei"):
-        demos.nuclear_image(n_nuclei=-1)
+        demos.synthetic_nuclei(n_nuclei=-1)
 
 
 # ----------------------------------------------------------------------- image_path
@@ -156,23 +210,21 @@ def cache_home(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_image_path_writes_the_nuclear_image(cache_home):
+def test_image_path_writes_the_synthetic_image(cache_home):
     import os
 
     from karyo import __version__, imread
 
-    path = demos.image_path("nuclear.png")
-    assert path == str(cache_home / "karyo" / __version__ / "nuclear.png")
-    # the same file name as mahotas's, and the image load() returns
-    assert path.endswith(mahotas.demos.image_path("nuclear.png")[-len("nuclear.png"):])
-    np.testing.assert_array_equal(imread(path), demos.load("nuclear"))
+    path = demos.image_path("synthetic_nuclei.png")
+    assert path == str(cache_home / "karyo" / __version__ / "synthetic_nuclei.png")
+    np.testing.assert_array_equal(imread(path), demos.load("synthetic_nuclei"))
     # later calls reuse the file; case does not matter (as in load)
     modified = os.path.getmtime(path)
-    assert demos.image_path("Nuclear.PNG") == path
+    assert demos.image_path("Synthetic_Nuclei.PNG") == path
     assert os.path.getmtime(path) == modified
     # no half-written leftovers
     assert sorted(p.name for p in (cache_home / "karyo" / __version__).iterdir()) == [
-        "nuclear.png"]
+        "synthetic_nuclei.png"]
 
 
 def test_image_path_falls_back_to_the_temporary_directory(tmp_path, monkeypatch):
@@ -183,15 +235,10 @@ def test_image_path_falls_back_to_the_temporary_directory(tmp_path, monkeypatch)
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", None)
-    path = demos.image_path("nuclear.png")
+    path = demos.image_path("synthetic_nuclei.png")
     assert path.startswith(str(tmp_path)) and not path.startswith(str(blocked))
 
 
-def test_image_path_refuses_what_karyo_does_not_ship(cache_home):
-    # mahotas returns a path for any name (even a missing file); karyo says
-    # at once which files it has
-    for name in ("DepartmentStore.jpg", "luispedro.jpg", "nuclear", "../nuclear.png"):
-        with pytest.raises(ValueError, match="nuclear.png"):
-            demos.image_path(name)
+def test_image_path_argument_type():
     with pytest.raises(TypeError, match="name"):
         demos.image_path(None)

@@ -93,7 +93,7 @@ def test_edge_bad_arguments(call, name):
 # ---------------------------------------------- mahotas's names around the edge module
 
 def test_dog_at_top_level_like_mahotas():
-    image = mh.demos.load("nuclear")[:128, :160].astype(float)
+    image = mh.demos.load("synthetic_nuclei")[:128, :160].astype(float)
     assert mh.dog is karyo.edge.dog
     np.testing.assert_allclose(mh.dog(image, just_filter=True),
                                mahotas.dog(image, just_filter=True), rtol=1e-6, atol=1e-9)

@@ -305,7 +305,7 @@ def test_zoom_integer_rounding_and_clipping():
 
 
 def test_zoom_real_image_matches_scipy():
-    image = karyo.demos.load("nuclear")[::3, ::3]
+    image = karyo.demos.load("synthetic_nuclei")[::3, ::3]
     for factor, order in [(0.5, 3), (1.7, 3), ((0.8, 1.3), 2), (2.0, 1), (0.33, 5), (1.5, 0)]:
         assert_matches_scipy(zoom(image, factor, order=order),
                              ndi.zoom(image, factor, output=np.float64, order=order))
@@ -511,7 +511,7 @@ def test_shift_reflect_at_whole_periods_matches_scipy():
 
 
 def test_shift_real_image_matches_scipy():
-    image = karyo.demos.load("nuclear")[::4, ::4]
+    image = karyo.demos.load("synthetic_nuclei")[::4, ::4]
     for amounts, mode in [((3.5, -2.2), "nearest"), ((-40.0, 7.0), "wrap"),
                           ((0.5, 0.5), "constant"), ((300.0, -129.0), "mirror")]:
         assert_matches_scipy(shift(image, amounts, mode=mode),

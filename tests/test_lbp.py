@@ -95,7 +95,7 @@ def test_memory_layouts(layout):
 
 
 def test_nuclear_image():
-    image = karyo.demos.load("nuclear")[:300, :400]
+    image = karyo.demos.load("synthetic_nuclei")[:300, :400]
     for radius, points in [(1, 8), (2, 12), (3.5, 16), (8, 6)]:
         np.testing.assert_array_equal(lbp_transform(image, radius, points),
                                       mahotas_lbp_transform(image, radius, points))

@@ -37,7 +37,7 @@ def test_default_recovers_demo_nuclei():
     from karyo import demos
     from karyo.nuclei.evaluate import evaluate
 
-    image, truth = demos.load("nuclear", return_labels=True)
+    image, truth = demos.load("synthetic_nuclei", return_labels=True)
     # The demo's nuclei are smaller than U2OS's (the default's diameter range).
     result = segment(image, diameter=(30, 120))
     assert evaluate(result.labels, truth)["f1"] >= 0.9

@@ -143,7 +143,7 @@ def test_resize_rgb_to_matches_scipy(dtype, data):
 
 
 def test_real_image_matches_scipy():
-    image = karyo.demos.load("nuclear")
+    image = karyo.demos.load("synthetic_nuclei")
     for size in [(512, 672), (333, 1000)]:
         assert_matches_scipy(resize_to(image, size), scipy_resize_to(image, size))
     assert_matches_scipy(resize_to(image, (256, 300), 1), scipy_resize_to(image, (256, 300), 1))

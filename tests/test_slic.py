@@ -53,7 +53,7 @@ def test_matches_mahotas(case):
 
 
 def test_nuclear_image_in_colour():
-    grey = karyo.demos.load("nuclear")[:200, :260]
+    grey = karyo.demos.load("synthetic_nuclei")[:200, :260]
     image = np.stack([grey, np.roll(grey, 30, 0), np.roll(grey, 45, 1)], axis=-1)
     for spacer, m in [(16, 1.0), (10, 10.0), (25, 0.5)]:
         _assert_same_as_mahotas(image, spacer, m)

@@ -68,7 +68,7 @@ def assert_descriptors_equal(result, expected, shape=None, rows=None):
 
 @pytest.fixture(scope="module")
 def nuclear():
-    return karyo.demos.load("nuclear")
+    return karyo.demos.load("synthetic_nuclei")
 
 
 @st.composite

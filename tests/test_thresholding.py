@@ -143,7 +143,7 @@ def test_gbernsen_1d_matches_mahotas(line, contrast, gthresh):
 def test_bernsen_on_nuclear_image():
     import karyo
 
-    image = karyo.demos.load("nuclear")[300:556, 400:656]
+    image = karyo.demos.load("synthetic_nuclei")[300:556, 400:656]
     for radius, contrast, gthresh in ((3, 15, None), (6, 30, 40)):
         expected = mahotas.thresholding.bernsen(image, radius, contrast, gthresh)
         result = bernsen(image, radius, contrast, gthresh)

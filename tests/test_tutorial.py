@@ -49,7 +49,7 @@ def test_tutorial_matches_mahotas(tmp_path):
     assert str(out) in run.stdout
 
     dna = mahotas.imread(str(out / "dna.png"))
-    np.testing.assert_array_equal(dna, karyo.demos.load("nuclear"))
+    np.testing.assert_array_equal(dna, karyo.demos.load("synthetic_nuclei"))
     nr_objects, nr_nuclei, nuclei = mahotas_tutorial(dna)
     printed = dict(re.findall(r"^(nr_objects|nr_nuclei): (\d+)$", run.stdout, re.MULTILINE))
     assert int(printed["nr_objects"]) == nr_objects

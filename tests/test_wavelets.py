@@ -133,7 +133,7 @@ def test_subnormals_match_mahotas(dtype):
 
 
 def test_round_trips_on_nuclear_image():
-    full = karyo.demos.load("nuclear")
+    full = karyo.demos.load("synthetic_nuclei")
     for image in (full, full.astype(np.float32)):
         assert_same(haar(image), mahotas.haar(image))
         assert_same(ihaar(image), mahotas.ihaar(image))
@@ -255,7 +255,7 @@ def test_wavelet_center_matches_mahotas(shape, border, cval):
 
 
 def test_wavelet_center_dtype_and_round_trip():
-    image = karyo.demos.load("nuclear")[:100, :130]
+    image = karyo.demos.load("synthetic_nuclei")[:100, :130]
     centred = wavelet_center(image, dtype=np.float32)
     assert_same(centred, mahotas.wavelet_center(image, dtype=np.float32))
     transformed = daubechies(centred, "D8")

@@ -466,7 +466,7 @@ def _command_demo(arguments) -> int:
         from karyo.demos import load
     except ImportError as error:
         raise UsageError(f"the demo image is not available: {error}") from None
-    image, truth = load("nuclear", return_labels=True)
+    image, truth = load("synthetic_nuclei", return_labels=True)
     if arguments.diameter is None:
         # The demo's nuclei are 30-90 px across; the default range suits U2OS
         # frames (70-200 px), so the demo says which scale it uses.

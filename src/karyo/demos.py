@@ -1,7 +1,11 @@
-"""Demo images: ``load('nuclear')``, a synthetic fluorescence image of nuclei.
+"""Demo images: mahotas's photographs, and a synthetic image of nuclei with its truth.
 
-mahotas ships photographs; karyo ships no image files at all. Its one demo
-image is *generated*, deterministically, by :func:`nuclear_image`: DNA-stained
+``load`` knows mahotas's demo names (``'nuclear'``, ``'luispedro'``,
+``'lena'``/``'lenna'``, ``'wally'``/``'departmentstore'``). karyo ships no image
+it did not make: those photographs are read from the files that an installed
+mahotas package carries, and without mahotas asking for one raises
+``FileNotFoundError``. karyo's own demo image, ``'synthetic_nuclei'``, is
+*generated*, deterministically, by :func:`synthetic_nuclei`: DNA-stained
 nuclei as a widefield microscope sees them, with the ground-truth labels that
 a real image lacks. Generation uses numpy only and takes well under a second.
 """
@@ -9,17 +13,28 @@ a real image lacks. Generation uses numpy only and takes well under a second.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load", "image_path", "nuclear_image", "AVAILABLE_IMAGES", "AVAILABLE_FILES"]
+__all__ = ["load", "image_path", "nuclear_image", "synthetic_nuclei", "AVAILABLE_IMAGES",
+           "MAHOTAS_IMAGES", "SYNTHETIC_NAME"]
 
-AVAILABLE_IMAGES = ("nuclear",)
-# the file names image_path knows: mahotas's name for the same scene
-AVAILABLE_FILES = ("nuclear.png",)
+SYNTHETIC_NAME = "synthetic_nuclei"
+# mahotas's demo names and the files they read, in mahotas's data folder
+MAHOTAS_IMAGES = {
+    "wally": "DepartmentStore.jpg",
+    "departmentstore": "DepartmentStore.jpg",
+    "lenna": "lena.jpg",
+    "lena": "lena.jpg",
+    "luispedro": "luispedro.jpg",
+    "nuclear": "nuclear.png",
+}
+AVAILABLE_IMAGES = (SYNTHETIC_NAME, *MAHOTAS_IMAGES)
+_SYNTHETIC_FILE = SYNTHETIC_NAME + ".png"
 
 _DEFAULT_SHAPE = (1024, 1344)
 _DEFAULT_SEED = 0
@@ -33,57 +48,101 @@ _TEXTURE_TILE = 256
 
 def load(image_name: str, as_grey: bool | None = None, *,
          return_labels: bool = False):
-    """Load a demo image by name.
+    """Load a demo image by name, as ``mahotas.demos.load``.
 
     Parameters
     ----------
     image_name : str
-        Name of the image (case-insensitive). karyo has one: ``'nuclear'``.
+        Name of the image (case-insensitive): ``'synthetic_nuclei'``, karyo's
+        generated image of nuclei, or one of mahotas's photographs,
+        ``'nuclear'`` (fluorescent nuclei, RGB), ``'luispedro'``, ``'lena'``
+        (or ``'lenna'``), ``'wally'`` (or ``'departmentstore'``).
     as_grey : bool, optional
-        Accepted for mahotas compatibility; the nuclear image is already grey.
+        Convert a colour image to grey (float64 luminance, as mahotas). The
+        synthetic image is grey already and is returned unchanged.
     return_labels : bool, optional
-        Also return the ground-truth label image.
+        Also return the ground-truth label image (``'synthetic_nuclei'`` only).
 
     Returns
     -------
-    image : ndarray of uint8, shape (1024, 1344)
+    image : ndarray
+        ``'synthetic_nuclei'``: uint8, shape (1024, 1344). A photograph: what
+        mahotas's ``load`` returns, e.g. ``'nuclear'`` is uint8, (1024, 1344, 3).
     labels : ndarray of int32, same shape
         Only if `return_labels`: 0 is background, 1..n the nuclei.
 
     Raises
     ------
     ValueError
-        For a name karyo does not know (mahotas's photographs are not shipped).
+        For a name karyo does not know, or `return_labels` with a photograph.
+    FileNotFoundError
+        For one of mahotas's photographs when mahotas is not installed (karyo
+        does not ship them; the message points to ``'synthetic_nuclei'``).
 
     See Also
     --------
-    nuclear_image : the generator, for other seeds, sizes and densities.
+    synthetic_nuclei : the generator, for other seeds, sizes and densities.
+    image_path : the file of a demo image.
 
     Notes
     -----
-    mahotas's ``'nuclear'`` is an RGB PNG with three identical channels;
-    karyo's is a 2-D grey image, which is what every step of the nuclei
-    tutorial uses (``mahotas.imread(..., as_grey=True)`` or channel 0).
-    The image is generated once and cached; each call returns a fresh copy.
+    The photographs are read from the data folder of the installed mahotas
+    package (found without importing it), with :func:`karyo.imread`, so they
+    are the arrays mahotas returns. The synthetic image is generated once and
+    cached; each call returns a fresh copy.
 
     Examples
     --------
     >>> from karyo import demos
-    >>> dna, truth = demos.load('nuclear', return_labels=True)
+    >>> dna, truth = demos.load('synthetic_nuclei', return_labels=True)
     >>> dna.shape, dna.dtype, truth.dtype
     ((1024, 1344), dtype('uint8'), dtype('int32'))
     """
     if not isinstance(image_name, str):
         raise TypeError(f"karyo.demos.load: `image_name` must be a str, got "
                         f"{type(image_name).__name__}")
-    if image_name.lower() not in AVAILABLE_IMAGES:
+    name = image_name.lower()
+    if name == SYNTHETIC_NAME:
+        image, labels = _cached_synthetic_nuclei()
+        if return_labels:
+            return image.copy(), labels.copy()
+        return image.copy()
+    if name not in MAHOTAS_IMAGES:
         raise ValueError(f"karyo.demos.load: unknown demo image {image_name!r}; available: "
-                         f"{list(AVAILABLE_IMAGES)} (karyo ships only images it generates, "
-                         "not mahotas's photographs)")
-    image, labels = _cached_nuclear_image()
+                         f"{list(AVAILABLE_IMAGES)}")
     if return_labels:
-        return image.copy(), labels.copy()
-    return image.copy()
+        raise ValueError(f"karyo.demos.load: `return_labels` is for {SYNTHETIC_NAME!r}, the "
+                         f"image karyo generates; {image_name!r} is a photograph without labels")
+    from .io import imread
+
+    return imread(_mahotas_file(MAHOTAS_IMAGES[name], f"load({image_name!r})"),
+                  as_grey=bool(as_grey))
+
+
+def nuclear_image() -> np.ndarray:
+    """mahotas's fluorescent image of nuclei, as ``mahotas.demos.nuclear_image``.
+
+    Returns
+    -------
+    image : ndarray of uint8, shape (1024, 1344, 3)
+        ``load('nuclear')``: read from the installed mahotas package.
+
+    Raises
+    ------
+    FileNotFoundError
+        When mahotas is not installed.
+
+    See Also
+    --------
+    synthetic_nuclei : karyo's generated image of nuclei, with its truth.
+
+    Examples
+    --------
+    >>> from karyo import demos
+    >>> demos.nuclear_image().shape
+    (1024, 1344, 3)
+    """
+    return load("nuclear")
 
 
 def image_path(name: str) -> str:
@@ -92,51 +151,49 @@ def image_path(name: str) -> str:
     Parameters
     ----------
     name : str
-        File name of the demo image (case-insensitive). karyo has one:
-        ``'nuclear.png'``, the image of ``load('nuclear')``.
+        File name: ``'synthetic_nuclei.png'`` (case-insensitive), the image of
+        ``load('synthetic_nuclei')``, or any other name, which is a file in
+        mahotas's data folder (``'nuclear.png'``, ``'luispedro.jpg'``,
+        ``'lena.jpg'``, ``'DepartmentStore.jpg'``).
 
     Returns
     -------
     path : str
-        Absolute path of a PNG file holding the image.
+        Absolute path of the file. As in mahotas, a name that is not in
+        mahotas's data folder gives a path where no file exists.
 
     Raises
     ------
-    ValueError
-        For a name karyo does not provide (mahotas's photographs, such as
-        ``'DepartmentStore.jpg'`` or ``'luispedro.jpg'``, are not shipped).
+    FileNotFoundError
+        For any name but ``'synthetic_nuclei.png'`` when mahotas is not
+        installed.
 
     See Also
     --------
-    load : the image as an array, without a file.
+    load : the image as an array.
 
     Notes
     -----
-    mahotas returns the path of a file installed with the package. karyo
-    ships no image files: on first use the generated image is written to
-    karyo's cache directory (``$XDG_CACHE_HOME/karyo/<version>``, by
-    default ``~/.cache/karyo/<version>``, or the system's temporary directory
-    when that cannot be written) and later calls return the same file.
-    Unlike mahotas, whose ``nuclear.png`` is RGB with three equal channels,
-    the file is grey (one channel), as ``load('nuclear')``.
+    karyo ships no image files. ``'synthetic_nuclei.png'`` is written on
+    first use to karyo's cache directory (``$XDG_CACHE_HOME/karyo/<version>``,
+    by default ``~/.cache/karyo/<version>``, or the system's temporary
+    directory when that cannot be written) and later calls return the same
+    file. Every other name is looked up in the installed mahotas package.
 
     Examples
     --------
     >>> from karyo import demos, imread
-    >>> image = imread(demos.image_path('nuclear.png'))
+    >>> image = imread(demos.image_path('synthetic_nuclei.png'))
     >>> image.shape, image.dtype
     ((1024, 1344), dtype('uint8'))
     """
     if not isinstance(name, str):
         raise TypeError(f"karyo.demos.image_path: `name` must be a str, got "
                         f"{type(name).__name__}")
-    file_name = name.lower()
-    if file_name not in AVAILABLE_FILES:
-        raise ValueError(f"karyo.demos.image_path: unknown demo image file {name!r}; "
-                         f"available: {list(AVAILABLE_FILES)} (karyo ships only images it "
-                         "generates, not mahotas's photographs)")
+    if name.lower() != _SYNTHETIC_FILE:
+        return _mahotas_file(name, f"image_path({name!r})", must_exist=False)
     for directory in _cache_directories():
-        path = directory / file_name
+        path = directory / _SYNTHETIC_FILE
         if path.is_file():
             return str(path)
         try:
@@ -148,6 +205,30 @@ def image_path(name: str) -> str:
                   f"{' or '.join(str(d) for d in _cache_directories())}")
 
 
+def _mahotas_data_folder() -> Path | None:
+    """mahotas's ``demos/data`` folder, if mahotas is installed (without importing it)."""
+    try:
+        spec = importlib.util.find_spec("mahotas")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "demos" / "data"
+
+
+def _mahotas_file(file_name: str, call: str, must_exist: bool = True) -> str:
+    folder = _mahotas_data_folder()
+    path = None if folder is None else folder / file_name
+    if path is None or (must_exist and not path.is_file()):
+        raise FileNotFoundError(
+            f"karyo.demos.{call}: mahotas's demo photographs are read from an installed "
+            f"mahotas package (pip install mahotas), and "
+            f"{'mahotas is not installed' if folder is None else f'{path} is missing'}; "
+            f"karyo's own image of nuclei is load({SYNTHETIC_NAME!r}) "
+            f"(or image_path({_SYNTHETIC_FILE!r}))")
+    return str(path)
+
+
 def _cache_directories() -> list[Path]:
     from . import __version__
 
@@ -157,14 +238,14 @@ def _cache_directories() -> list[Path]:
 
 
 def _write_demo_file(path: Path) -> None:
-    """Write the nuclear image to `path` atomically (concurrent callers see a whole file)."""
+    """Write the synthetic image to `path` atomically (concurrent callers see a whole file)."""
     from .io import imsave
 
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(suffix=".png", prefix=".partial-", dir=path.parent)
     os.close(handle)
     try:
-        imsave(partial, _cached_nuclear_image()[0])
+        imsave(partial, _cached_synthetic_nuclei()[0])
         os.chmod(partial, 0o644)  # mkstemp's 0600 would hide it from other users
         os.replace(partial, path)
     finally:
@@ -173,15 +254,15 @@ def _write_demo_file(path: Path) -> None:
 
 
 @functools.lru_cache(maxsize=1)
-def _cached_nuclear_image() -> tuple[np.ndarray, np.ndarray]:
-    image, labels = nuclear_image(return_labels=True)
+def _cached_synthetic_nuclei() -> tuple[np.ndarray, np.ndarray]:
+    image, labels = synthetic_nuclei(return_labels=True)
     image.flags.writeable = False
     labels.flags.writeable = False
     return image, labels
 
 
-def nuclear_image(seed: int = _DEFAULT_SEED, shape: tuple[int, int] = _DEFAULT_SHAPE,
-                  n_nuclei: int | None = None, *, return_labels: bool = False):
+def synthetic_nuclei(seed: int = _DEFAULT_SEED, shape: tuple[int, int] = _DEFAULT_SHAPE,
+                     n_nuclei: int | None = None, *, return_labels: bool = False):
     """Generate a realistic widefield image of DNA-stained nuclei, with its truth.
 
     Parameters
@@ -206,7 +287,7 @@ def nuclear_image(seed: int = _DEFAULT_SEED, shape: tuple[int, int] = _DEFAULT_S
 
     See Also
     --------
-    load : the cached default image, as ``load('nuclear')``.
+    load : the cached default image, as ``load('synthetic_nuclei')``.
 
     Notes
     -----
@@ -232,29 +313,29 @@ def nuclear_image(seed: int = _DEFAULT_SEED, shape: tuple[int, int] = _DEFAULT_S
 
     Examples
     --------
-    >>> from karyo.demos import nuclear_image
-    >>> image, labels = nuclear_image(seed=1, shape=(256, 256), n_nuclei=5,
-    ...                               return_labels=True)
+    >>> from karyo.demos import synthetic_nuclei
+    >>> image, labels = synthetic_nuclei(seed=1, shape=(256, 256), n_nuclei=5,
+    ...                                  return_labels=True)
     >>> image.shape, int(labels.max())
     ((256, 256), 5)
     """
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"karyo.demos.nuclear_image: `seed` must be an int, got "
+        raise TypeError(f"karyo.demos.synthetic_nuclei: `seed` must be an int, got "
                         f"{type(seed).__name__}")
     try:
         height, width = (int(n) for n in shape)
     except (TypeError, ValueError):
-        raise ValueError(f"karyo.demos.nuclear_image: `shape` must be (height, width), got "
+        raise ValueError(f"karyo.demos.synthetic_nuclei: `shape` must be (height, width), got "
                          f"{shape!r}") from None
     if height < 1 or width < 1:
-        raise ValueError(f"karyo.demos.nuclear_image: `shape` must be positive, got {shape!r}")
+        raise ValueError(f"karyo.demos.synthetic_nuclei: `shape` must be positive, got {shape!r}")
     if n_nuclei is None:
         n_nuclei = max(1, round(_NUCLEI_PER_PIXEL * height * width))
     elif isinstance(n_nuclei, (bool, np.bool_)) or not isinstance(n_nuclei, (int, np.integer)):
-        raise TypeError(f"karyo.demos.nuclear_image: `n_nuclei` must be an int, got "
+        raise TypeError(f"karyo.demos.synthetic_nuclei: `n_nuclei` must be an int, got "
                         f"{type(n_nuclei).__name__}")
     elif n_nuclei < 0:
-        raise ValueError(f"karyo.demos.nuclear_image: `n_nuclei` must be >= 0, got {n_nuclei}")
+        raise ValueError(f"karyo.demos.synthetic_nuclei: `n_nuclei` must be >= 0, got {n_nuclei}")
 
     rng = np.random.default_rng(int(seed))
     canvas_shape = (_fast_fft_size(height + 2 * _MARGIN), _fast_fft_size(width + 2 * _MARGIN))
