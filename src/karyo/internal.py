@@ -23,6 +23,7 @@ __all__ = [
     "neighbour_offsets",
     "strips",
     "INTEGER_KINDS",
+    "PERIMETER_CODE_VALUES",
 ]
 
 INTEGER_KINDS = "bui"
@@ -32,6 +33,16 @@ _SUPPORTED_KINDS = "buif"
 # this is counted a block at a time into uint64 (see count_in_blocks).
 UINT32_COUNT_LIMIT = 2**32 - 1
 COUNT_BLOCK_PIXELS = 2**31
+
+# Benkrid & Crookes's perimeter estimator: a border pixel's code is
+# 1 + 2 * (its 4-neighbours on the border) + 10 * (its diagonal neighbours on
+# the border); this table gives each code's length. Used by
+# labeled.perimeter and regionprops (scikit-image uses the same table).
+PERIMETER_CODE_VALUES = np.zeros(50)
+PERIMETER_CODE_VALUES[[5, 7, 15, 17, 25, 27]] = 1.0
+PERIMETER_CODE_VALUES[[21, 33]] = np.sqrt(2.0)
+PERIMETER_CODE_VALUES[[13, 23]] = (1.0 + np.sqrt(2.0)) / 2.0
+PERIMETER_CODE_VALUES.flags.writeable = False
 
 
 def pixel_blocks(shape: tuple[int, int], max_pixels: int):

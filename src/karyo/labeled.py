@@ -16,6 +16,7 @@ import numpy as np
 from . import _label
 from .internal import (
     INTEGER_KINDS,
+    PERIMETER_CODE_VALUES,
     as_array,
     as_structuring_element,
     count_in_blocks,
@@ -942,10 +943,6 @@ def bwperim(bw: np.ndarray, n: int = 4, mode: str = "constant") -> np.ndarray:
 # Benkrid & Crookes: each perimeter pixel's 3x3 neighbourhood code, weighted
 # by these values, gives its contribution to the perimeter length
 _PERIMETER_WEIGHTS = np.array([[10, 2, 10], [2, 1, 2], [10, 2, 10]], np.uint8)
-_PERIMETER_VALUES = np.zeros(50)
-_PERIMETER_VALUES[[5, 7, 15, 17, 25, 27]] = 1
-_PERIMETER_VALUES[[21, 33]] = np.sqrt(2)
-_PERIMETER_VALUES[[13, 23]] = (1 + np.sqrt(2)) / 2
 
 
 def perimeter(bwimage: np.ndarray, n: int = 4, mode: str = "constant") -> float:
@@ -995,7 +992,7 @@ def perimeter(bwimage: np.ndarray, n: int = 4, mode: str = "constant") -> float:
         for dx in range(3):
             codes += padded[dy:dy + rows, dx:dx + cols] * _PERIMETER_WEIGHTS[dy, dx]
     histogram = np.bincount(codes.reshape(-1), minlength=50)
-    return float(np.dot(histogram[:50], _PERIMETER_VALUES))
+    return float(np.dot(histogram[:50], PERIMETER_CODE_VALUES))
 
 
 def filter_labeled(labeled: np.ndarray, remove_bordering: bool = False,
