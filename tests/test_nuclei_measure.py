@@ -35,10 +35,14 @@ def regionprops_table(labels: np.ndarray, image: np.ndarray) -> dict[str, np.nda
             "centroid_y": region.centroid[0], "centroid_x": region.centroid[1],
             "bbox_min_y": min_y, "bbox_min_x": min_x, "bbox_max_y": max_y, "bbox_max_x": max_x,
             "perimeter": region.perimeter,
-            "equivalent_diameter": region.equivalent_diameter_area,
+            "equivalent_diameter_area": region.equivalent_diameter_area,
+            "axis_major_length": region.axis_major_length,
+            "axis_minor_length": region.axis_minor_length,
+            "orientation": region.orientation,
             "eccentricity": region.eccentricity, "solidity": region.solidity,
-            "mean_intensity": region.intensity_mean, "integrated_intensity": pixels.sum(),
-            "min_intensity": region.intensity_min, "max_intensity": region.intensity_max,
+            "extent": region.extent, "area_convex": region.area_convex,
+            "intensity_mean": region.intensity_mean, "intensity_sum": pixels.sum(),
+            "intensity_min": region.intensity_min, "intensity_max": region.intensity_max,
             "touches_border": bool(min_y == 0 or min_x == 0 or max_y == labels.shape[0]
                                    or max_x == labels.shape[1]),
         })
@@ -50,9 +54,11 @@ def assert_same_table(table: dict, expected: dict) -> None:
     for name in MEASURE_COLUMNS:
         assert len(table[name]) == len(expected[name]), name
         if len(expected[name]):
-            np.testing.assert_allclose(np.asarray(table[name], np.float64),
-                                       np.asarray(expected[name], np.float64),
-                                       rtol=1e-9, atol=1e-9, err_msg=name)
+            ours = np.asarray(table[name], np.float64)
+            theirs = np.asarray(expected[name], np.float64)
+            if name == "orientation":  # -pi/2 and pi/2 are the same axis
+                ours, theirs = np.sin(2 * ours), np.sin(2 * theirs)
+            np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-7, err_msg=name)
 
 
 def views(array: np.ndarray) -> dict[str, np.ndarray]:
@@ -142,7 +148,7 @@ def test_matches_mahotas_sizes_sums_and_boxes(u2os_dir):
     present = table["label"]
     np.testing.assert_array_equal(table["area"], mahotas.labeled.labeled_size(truth)[present])
     # mahotas sums in the image's dtype (uint8 here wraps around): give it int64.
-    np.testing.assert_allclose(table["integrated_intensity"],
+    np.testing.assert_allclose(table["intensity_sum"],
                                mahotas.labeled.labeled_sum(image.astype(np.int64), truth)[present])
     # mahotas's boxes are (min_y, max_y, min_x, max_x), half-open as ours.
     boxes = mahotas.labeled.bbox(truth)[present]
@@ -173,7 +179,7 @@ def test_without_image_intensities_are_nan():
     labels = np.zeros((5, 5), np.uint8)
     labels[1:4, 1:4] = 2
     table = measure(labels, as_frame=False)
-    for name in ("mean_intensity", "integrated_intensity", "min_intensity", "max_intensity"):
+    for name in ("intensity_mean", "intensity_sum", "intensity_min", "intensity_max"):
         assert np.isnan(table[name]).all()
     assert table["area"].tolist() == [9]
 
@@ -190,3 +196,32 @@ def test_without_image_intensities_are_nan():
 def test_bad_arguments_are_named(labels, image, kwargs, error, argument):
     with pytest.raises(error, match=f"`{argument}`"):
         measure(labels, image, **kwargs)
+
+
+def test_micrometre_columns_scale_lengths_and_areas():
+    labels = np.zeros((9, 12), np.uint16)
+    labels[1:5, 2:9] = 3
+    labels[6:, :4] = 5
+    pixels = measure(labels, as_frame=False)
+    table = measure(labels, pixel_size=0.65, as_frame=False)
+    assert list(table) == list(MEASURE_COLUMNS) + list(measure_module.MICROMETRE_COLUMNS)
+    np.testing.assert_allclose(table["area_um2"], pixels["area"] * 0.65**2)
+    for name, (source, power) in measure_module.MICROMETRE_COLUMNS.items():
+        np.testing.assert_allclose(table[name], pixels[source] * 0.65**power, err_msg=name)
+    assert "area_um2" not in pixels
+
+
+@pytest.mark.parametrize(("pixel_size", "error"), [(0, ValueError), (-1.0, ValueError),
+                                                   (float("nan"), ValueError),
+                                                   (True, TypeError), ("0.5", TypeError)])
+def test_bad_pixel_size_is_named(pixel_size, error):
+    with pytest.raises(error, match="`pixel_size`"):
+        measure(np.ones((2, 2), np.uint8), pixel_size=pixel_size)
+
+
+def test_every_column_is_in_the_data_dictionary():
+    table = measure(np.ones((3, 3), np.uint8), np.ones((3, 3)), pixel_size=1.0, as_frame=False)
+    assert set(table) <= set(measure_module.COLUMNS)
+    assert all(len(entry) == 2 and entry[1] for entry in measure_module.COLUMNS.values())
+    text = measure_module.format_columns()
+    assert all(name in text for name in measure_module.COLUMNS)

@@ -12,9 +12,9 @@ import numpy as np
 
 from karyo.distance import distance
 from karyo.internal import as_array
-from karyo.nuclei.measure import _bounding_boxes
+from karyo.regionprops import regionprops_table
 
-__all__ = ["evaluate", "SCORE_NAMES"]
+__all__ = ["evaluate", "SCORE_DESCRIPTIONS", "SCORE_NAMES"]
 
 
 _FNAME = "nuclei.evaluate"
@@ -29,6 +29,26 @@ _PAPER_EMPTY_HAUSDORFF = 128.0
 #: Keys of the dict returned by :func:`evaluate`, in order.
 SCORE_NAMES = ("rand_index", "jaccard_index", "hausdorff", "nsd", "split", "merged",
                "spurious", "missing", "f1", "average_precision", "n_pred", "n_truth")
+
+#: What each score is, in a line (for tables and the command line).
+SCORE_DESCRIPTIONS = {
+    "rand_index": "fraction of pixel pairs on which the two segmentations agree (0 to 1)",
+    "jaccard_index": "Coelho et al. (2009)'s pair-counting index (a + d) / (b + c + d): pixel "
+                     "pairs agreed on over pairs disagreed on, plus those in different objects "
+                     "in both; NOT the usual Jaccard a / (a + b + c), and it can exceed 1 "
+                     "(higher is better)",
+    "hausdorff": "mean over nuclei of the largest boundary error, in pixels (lower is better)",
+    "nsd": "normalised sum of distances, mean over nuclei (0 is perfect; the paper shows x 10)",
+    "split": "reference nuclei split into two or more objects",
+    "merged": "objects that merge two or more reference nuclei",
+    "spurious": "objects that overlap the background more than any nucleus",
+    "missing": "reference nuclei that overlap the background more than any object",
+    "f1": "object F1 score, a match being an intersection over union above 0.5",
+    "average_precision": "2018 Data Science Bowl score: mean of TP / (TP + FP + FN) over IoU "
+                         "thresholds 0.5 to 0.95",
+    "n_pred": "objects in the segmentation",
+    "n_truth": "nuclei in the reference",
+}
 
 
 def evaluate(labels: np.ndarray, truth: np.ndarray,
@@ -334,10 +354,9 @@ def _boundary_distances(table: _Contingency,
                         best_truth_of_pred: np.ndarray, best_pred_of_truth: np.ndarray,
                         paper_compatible: bool) -> tuple[float, float]:
     """Mean Hausdorff distance and mean NSD over the image's matched objects."""
-    # Rank images: 16-bit labels sort faster (radix) in _bounding_boxes.
     truth, pred = table.truth_ranks, table.pred_ranks
-    _, truth_boxes = _bounding_boxes(truth)
-    _, pred_boxes = _bounding_boxes(pred)
+    truth_boxes = _bounding_boxes(truth)
+    pred_boxes = _bounding_boxes(pred)
     if paper_compatible:
         pairs = [(int(best_truth_of_pred[rank]), rank) for rank in range(1, table.n_pred + 1)]
     else:
@@ -363,6 +382,12 @@ def _boundary_distances(table: _Contingency,
                 float(np.mean(nsds)) if nsds else _PAPER_EMPTY_NSD)
     return (float(np.mean(hausdorffs)) if hausdorffs else float("nan"),
             float(np.mean(nsds)) if nsds else float("nan"))
+
+
+def _bounding_boxes(ranks: np.ndarray) -> np.ndarray:
+    """(min_y, min_x, max_y, max_x) of ranks 1..n, one row each (all are present)."""
+    boxes = regionprops_table(ranks, properties=("bbox",))
+    return np.stack([boxes[f"bbox-{axis}"] for axis in range(4)], axis=1)
 
 
 def _object_distances(pred: np.ndarray, truth: np.ndarray, truth_box: np.ndarray,
