@@ -17,12 +17,14 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import internal
+from karyo import internal
+from karyo.nuclei.images import INPUT_SETTINGS, read_dna_image
+from karyo.nuclei.measure import measure
+from karyo.regionprops import regionprops_table
 
 __all__ = ["ImageResult", "load_image", "segment_many", "summarise_nuclei"]
 
@@ -61,6 +63,23 @@ class ImageResult:
     areas, mean_intensities : ndarray
         Per-nucleus area (pixels) and mean intensity, in label order: small
         summaries that outlive the arrays, for reports.
+    pixel_size : float or None
+        Pixel size in micrometres, from the file's metadata or the
+        ``pixel_size`` setting; None when unknown.
+    input : str
+        What was read: the axes found and the channel, z-slice or projection
+        used (``karyo.nuclei.images.DnaImage.description``).
+    flags : tuple of str
+        Quality-control flags raised by the segmentation (see
+        ``karyo.nuclei.segment.QC_FLAGS``); empty when all looks well.
+    nucleus_diameter : float or None
+        The typical nucleus diameter the segmentation estimated, in pixels.
+    rejected : ndarray or None
+        Label image of the objects the size filter dropped (dropped with the
+        other arrays when ``keep_arrays=False``).
+    image_dtype : str
+        The dtype of the segmented image (``'uint8'``...), by which
+        CellProfiler-style intensities are scaled.
     """
 
     index: int
@@ -77,6 +96,12 @@ class ImageResult:
     table: Any = None
     areas: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     mean_intensities: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pixel_size: float | None = None
+    input: str = ""
+    flags: tuple = ()
+    nucleus_diameter: float | None = None
+    rejected: np.ndarray | None = None
+    image_dtype: str = ""
 
     @property
     def ok(self) -> bool:
@@ -84,17 +109,28 @@ class ImageResult:
         return self.status == "ok"
 
 
-def load_image(source, channel: int | None = None) -> np.ndarray:
+def load_image(source, channel: int | str | None = None, *, z: int | str | None = None,
+               time: int | None = None) -> np.ndarray:
     """Read an image file (or take an array) and return it as a 2-D grey image.
+
+    The plane of :func:`karyo.nuclei.images.read_dna_image`, which also gives
+    the pixel size in micrometres and says what was done.
 
     Parameters
     ----------
     source : str, os.PathLike or ndarray
-        A file path, or an image array (2-D, or 3-D with channels last).
-    channel : int, optional
-        For a multi-channel image, the channel holding the DNA stain. When
+        A file path (TIFF, ImageJ hyperstack, OME-TIFF, PNG...; ND2, CZI, LIF
+        with ``karyo[vendor]``), or an image array.
+    channel : int or str, optional
+        For a multi-channel image, the channel holding the DNA stain: its
+        index from 0, or its name in the OME metadata (``'DAPI'``). When
         omitted, a colour image whose channels are all equal (a grey image
-        saved as RGB) gives its first channel; other colour images raise.
+        saved as RGB) gives its first channel; other multi-channel images
+        raise.
+    z : int or 'max', optional
+        For a z-stack, the slice to use; by default its maximum projection.
+    time : int, optional
+        For a time series, the time point to use.
 
     Returns
     -------
@@ -103,9 +139,11 @@ def load_image(source, channel: int | None = None) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        If the image is not 2-D, or has several distinct channels and no
-        `channel` was given, or `channel` is out of range.
+    karyo.nuclei.images.ImageInputError
+        A ``ValueError`` naming the file, the shape and axes found, and the
+        argument to pass: several distinct channels and no `channel`, a
+        `channel` out of range or not named in the file, a time series
+        without `time`, metadata that does not match the pixels.
     OSError
         If the file is missing or cannot be decoded.
 
@@ -115,57 +153,12 @@ def load_image(source, channel: int | None = None) -> np.ndarray:
     >>> rgb = np.zeros((4, 5, 3), np.uint8)
     >>> load_image(rgb).shape
     (4, 5)
+    >>> load_image(np.zeros((2, 4, 5)), channel=1).shape
+    (4, 5)
     """
-    if isinstance(source, (str, os.PathLike)):
-        image = _read_file(Path(source))
-    else:
-        image = np.asarray(source)
-    if channel is not None and (isinstance(channel, bool) or not isinstance(channel, int)):
-        raise TypeError(f"karyo.nuclei.load_image: `channel` must be an int, got {channel!r}")
-    if image.ndim == 2:
-        if channel not in (None, 0):
-            raise ValueError(f"karyo.nuclei.load_image: `channel` is {channel} but the image has "
-                             "a single channel")
-        return image
-    if image.ndim != 3:
-        raise ValueError(f"karyo.nuclei.load_image: expected a 2-D image (or 2-D with channels "
-                         f"last), got shape {image.shape}")
-    n_channels = image.shape[2]
-    if channel is not None:
-        if not -n_channels <= channel < n_channels:
-            raise ValueError(f"karyo.nuclei.load_image: `channel` is {channel} but the image has "
-                             f"{n_channels} channels (0 to {n_channels - 1})")
-        return np.ascontiguousarray(image[:, :, channel])
-    # An alpha channel carries no stain: grey+alpha and RGB+alpha reduce to the colours.
-    colours = image[:, :, :3] if n_channels == 4 else image[:, :, :1] if n_channels == 2 else image
-    if all(np.array_equal(colours[:, :, 0], colours[:, :, c]) for c in range(1, colours.shape[2])):
-        return np.ascontiguousarray(colours[:, :, 0])
-    raise ValueError(f"karyo.nuclei.load_image: the image has {n_channels} different channels; "
-                     "choose the DNA channel (channel=N, or --channel N on the command line)")
+    from karyo.nuclei.images import read_dna_image
 
-
-def _read_file(path: Path) -> np.ndarray:
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    if path.is_dir():
-        raise IsADirectoryError(f"is a folder, not an image: {path}")
-    if path.stat().st_size == 0:
-        raise OSError(f"empty file (0 bytes): {path}")
-    try:
-        from karyo.io import imread
-    except ImportError:
-        imread = None
-    if imread is not None:
-        return np.asarray(imread(str(path)))
-    if path.suffix.lower() in (".tif", ".tiff"):
-        import tifffile
-
-        return tifffile.imread(path)
-    from PIL import Image
-
-    with Image.open(path) as opened:
-        opened.load()
-        return np.asarray(opened)
+    return read_dna_image(source, channel, z=z, time=time).image
 
 
 def summarise_nuclei(labels: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,13 +174,8 @@ def summarise_nuclei(labels: np.ndarray, image: np.ndarray) -> tuple[np.ndarray,
     >>> areas.tolist(), means.tolist()
     ([2, 3], [1.5, 4.0])
     """
-    flat = np.asarray(labels).ravel()
-    if flat.size == 0 or flat.max() <= 0:
-        return np.zeros(0, np.int64), np.zeros(0)
-    counts = np.bincount(flat, minlength=int(flat.max()) + 1)
-    sums = np.bincount(flat, weights=np.asarray(image, np.float64).ravel(), minlength=counts.size)
-    present = np.flatnonzero(counts[1:]) + 1
-    return counts[present].astype(np.int64), sums[present] / counts[present]
+    table = regionprops_table(labels, image, ("area", "intensity_mean"))
+    return table["area"], table["intensity_mean"]
 
 
 def _default_segmenter(image, recipe, **settings):
@@ -201,21 +189,30 @@ def _segment_one(index: int, name: str, source, recipe: str, settings: dict,
     """Read and segment one image; any exception becomes a failed result."""
     start = time.perf_counter()
     try:
-        raw = _read_file(Path(source)) if isinstance(source, (str, os.PathLike)) else source
+        # The file's channel, z-slice and pixel size are chosen here; segment sees one plane.
+        reading = {key: settings[key] for key in INPUT_SETTINGS if settings.get(key) is not None}
+        recipe_settings = {key: value for key, value in settings.items()
+                           if key not in INPUT_SETTINGS}
+        loaded = read_dna_image(source, **reading)
         segment = segmenter if segmenter is not None else _default_segmenter
-        # segment picks the channel of a colour image itself (setting `channel`)
-        segmentation = segment(raw, recipe=recipe, **settings)
+        segmentation = segment(loaded.image, recipe=recipe, **recipe_settings)
         labels = np.asarray(segmentation.labels)
         image = getattr(segmentation, "image", None)
         if image is None:
-            image = load_image(raw, channel=settings.get("channel"))
-        areas, means = summarise_nuclei(labels, image)
-        used = dict(getattr(segmentation, "settings", None) or settings)
+            image = loaded.image
+        table = measure(labels, image, pixel_size=loaded.pixel_size)
+        diameter = getattr(segmentation, "nucleus_diameter", None)
+        used = {**(getattr(segmentation, "settings", None) or recipe_settings), **loaded.settings}
         return ImageResult(
             index=index, name=name, status="ok", count=int(segmentation.count),
             threshold=float(segmentation.threshold), seconds=time.perf_counter() - start,
             settings=used, labels=labels, image=image,
-            table=getattr(segmentation, "table", None), areas=areas, mean_intensities=means)
+            table=table, areas=np.asarray(table["area"]),
+            mean_intensities=np.asarray(table["intensity_mean"]),
+            pixel_size=loaded.pixel_size, input=loaded.description,
+            flags=tuple(getattr(segmentation, "flags", ())),
+            nucleus_diameter=None if diameter is None else float(diameter),
+            rejected=getattr(segmentation, "rejected", None), image_dtype=str(image.dtype))
     except Exception as error:  # noqa: BLE001 - isolating the failure is the point
         return ImageResult(index=index, name=name, status="failed", error=_describe(error),
                            traceback=traceback.format_exc(),
@@ -339,7 +336,7 @@ def segment_many(inputs, *, recipe: str = "default", settings: Mapping | None = 
         if on_result is not None:
             on_result(result)
         if not keep_arrays:
-            result = replace(result, labels=None, image=None)
+            result = replace(result, labels=None, image=None, rejected=None)
         results[result.index] = result
 
     if scheduler is not None:
