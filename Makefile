@@ -4,12 +4,12 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-BUILD_TOOLS := 'meson-python>=0.15' 'meson>=1.2' ninja 'cython>=3.0' 'numpy>=1.25'
+BUILD_TOOLS := 'meson-python>=0.17' 'meson>=1.2' ninja 'cython>=3.0' 'numpy>=1.25'
 OUT ?= demo-output
 IMAGES ?=
 SANITIZE_TESTS ?= tests
 
-.PHONY: install install-test install-bench demo test bench lint sanitize clean
+.PHONY: install install-test install-bench install-docs demo test bench docs lint sanitize clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install -q $(BUILD_TOOLS)
 	$(BIN)/python -m pip install -q --no-build-isolation -e '.[report,test]'
+
+install-docs: $(BIN)/python
+	$(BIN)/python -m pip install -q $(BUILD_TOOLS)
+	$(BIN)/python -m pip install -q --no-build-isolation -e '.[report,docs]'
 
 install-bench: $(BIN)/python
 	$(BIN)/python -m pip install -q $(BUILD_TOOLS)
@@ -36,6 +40,11 @@ demo: install
 
 test: install-test
 	$(BIN)/python -m pytest -q
+
+# The documentation, into docs/_build/html; a warning fails the build.
+# (tests/test_docs.py builds it the same way in `make test`.)
+docs: install-docs
+	$(BIN)/python -m sphinx -b html -W --keep-going docs docs/_build/html
 
 bench: install-bench
 	$(BIN)/python benchmarks/run.py

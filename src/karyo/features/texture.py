@@ -142,7 +142,7 @@ def haralick(f: np.ndarray, ignore_zeros: bool = False, preserve_haralick_bug: b
         Return the mean over directions, or the mean followed by the
         peak-to-peak range (at most one of the two).
     use_x_minus_y_variance : bool, optional
-        Compute Difference Variance as the variance of the |x - y|
+        Compute Difference Variance as the variance of the ``|x - y|``
         distribution instead of mahotas's default (variance of its values).
     distance : int, optional
         Pixel distance of the co-occurrences (default 1).
