@@ -65,6 +65,7 @@ def test_output_columns_page(html):
     from karyo.nuclei.outputs import SUMMARY_COLUMNS
 
     text = page_text(html / "outputs.html")
+    assert "STEM_labels.tif" in text and "summary.csv" in text
     for column in [*COLUMNS, *SUMMARY_COLUMNS]:
         assert f"{column} " in text
 

@@ -6,6 +6,7 @@
 - ``write_api_page``: ``api.rst``, an autosummary of every public module.
 - ``.. karyo-columns::``: the columns of the per-nucleus table and of
   ``summary.csv``, from the code's data dictionaries.
+- ``.. karyo-docstring::``: the files a run writes, from ``karyo.nuclei.outputs``.
 - ``.. karyo-flat-namespace::``: every name of ``import karyo as mh`` and
   the module that defines it.
 - ``.. karyo-command-help::``: ``karyo --help`` and each command's help.
@@ -133,6 +134,18 @@ class ColumnsDirective(SphinxDirective):
         self.state.nested_parse(StringList(lines, source="karyo_docs"), self.content_offset,
                                 container)
         return container.children
+
+
+class DocstringDirective(ColumnsDirective):
+    """``.. karyo-docstring:: karyo.nuclei.outputs``: a module's docstring after its summary line.
+
+    For pages whose facts a module's docstring already keeps (the files a run writes).
+    """
+
+    def run(self) -> list[nodes.Node]:
+        text = inspect.getdoc(importlib.import_module(self.arguments[0])) or ""
+        _summary, _, body = text.partition("\n\n")
+        return self._parse(body.splitlines())
 
 
 # ------------------------------------------------------------------ the flat namespace
@@ -309,6 +322,7 @@ class CommandHelpDirective(ColumnsDirective):
 
 def setup(app):
     app.add_directive("karyo-columns", ColumnsDirective)
+    app.add_directive("karyo-docstring", DocstringDirective)
     app.add_directive("karyo-flat-namespace", FlatNamespaceDirective)
     app.add_directive("karyo-mahotas-notes", MahotasNotesDirective)
     app.add_directive("karyo-command-help", CommandHelpDirective)
