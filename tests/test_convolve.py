@@ -316,8 +316,8 @@ def filters_for(draw, image, max_side=5, odd=False):
 
 @st.composite
 def footprints_for(draw, image):
-    """An odd-sized 0/1 neighbourhood with at least one point."""
-    shape = tuple(draw(st.sampled_from([1, 3, 5])) for _ in range(image.ndim))
+    """A 0/1 neighbourhood with at least one point (even sizes centred at shape // 2)."""
+    shape = tuple(draw(st.integers(1, 5)) for _ in range(image.ndim))
     footprint = draw(hnp.arrays(np.uint8, shape, elements=st.integers(0, 1)))
     footprint.reshape(-1)[draw(st.integers(0, footprint.size - 1))] = 1
     return footprint
@@ -563,7 +563,6 @@ BAD_FILTER_CALLS = [
     (convolve1d, (np.zeros((4, 4)), [], 0), {}, ValueError, "weights"),
     (convolve1d, (np.zeros((4, 4)), [1, 2], 2), {}, ValueError, "axis"),
     (convolve1d, (np.zeros((4, 4)), [1, 2], 1.0), {}, TypeError, "axis"),
-    (mean_filter, (np.zeros((4, 4)), np.ones((2, 2))), {}, ValueError, "Bc"),
     (mean_filter, (np.zeros((4, 4)), np.zeros((3, 3))), {}, ValueError, "Bc"),
     (mean_filter, (np.zeros((4, 4)), np.ones((3, 3))), {"out": np.zeros((4, 4), np.float32)},
      ValueError, "out"),

@@ -261,7 +261,6 @@ def test_unsupported_dtypes_are_refused_by_name(spec, dtype):
 
 
 BAD_STRUCTURING_ELEMENTS = {
-    "even": np.ones((2, 2), bool),
     "empty": np.ones((0, 3), bool),
     "wrong ndim": np.ones((3, 3, 3), bool),
 }

@@ -11,6 +11,7 @@ from karyo.internal import (
     as_structuring_element,
     get_output,
     neighbour_offsets,
+    odd_sized,
     pixel_blocks,
 )
 
@@ -42,9 +43,8 @@ def test_counts_give_the_usual_neighbourhoods():
 
 
 @pytest.mark.parametrize("Bc, message", [
-    (np.ones((2, 3)), "odd size"),
     (np.ones((3,)), "dimensions"),
-    (np.ones((0, 3)), "odd size"),
+    (np.ones((0, 3)), "at least one element"),
     (0, "positive"),
     (True, "bool"),
     (np.array([["a"]]), "dtype"),
@@ -52,6 +52,17 @@ def test_counts_give_the_usual_neighbourhoods():
 def test_bad_structuring_elements_are_refused_by_name(Bc, message):
     with pytest.raises((ValueError, TypeError), match=f"`Bc`.*{message}|{message}"):
         as_structuring_element(Bc, 2, "label")
+
+
+def test_even_sizes_have_their_centre_at_half_the_shape():
+    # mahotas's centre: shape // 2, so a 2x2 element reaches back, not forward
+    element = as_structuring_element(np.ones((2, 2)), 2, "f")
+    assert sorted(map(tuple, neighbour_offsets(element))) == [(-1, -1), (-1, 0), (0, -1)]
+    padded = odd_sized(np.array([[1, 2, 3, 4]]))
+    assert padded.shape == (1, 5)
+    assert sorted(map(tuple, neighbour_offsets(padded))) == [(0, -2), (0, -1), (0, 1)]
+    odd = np.ones((3, 1))
+    assert odd_sized(odd) is odd
 
 
 def test_offsets_exclude_the_centre():

@@ -57,8 +57,8 @@ def binary_images(draw, min_ndim=1, max_ndim=3, max_side=12, min_side=0):
 
 @st.composite
 def structuring_elements(draw, ndim):
-    """A random element with odd sizes 1, 3 or 5 along each axis."""
-    shape = tuple(draw(st.sampled_from([1, 3, 5])) for _ in range(ndim))
+    """A random element of size 1 to 5 along each axis (centre at shape // 2, as mahotas)."""
+    shape = tuple(draw(st.sampled_from([1, 2, 3, 4, 5])) for _ in range(ndim))
     seed = draw(st.integers(0, 2**32 - 1))
     return np.random.default_rng(seed).random(shape) < 0.4
 
@@ -439,7 +439,6 @@ def test_perimeter_on_u2os(u2os_masks):
 
 @pytest.mark.parametrize("call, error, argument", [
     (lambda: labeled.label(np.zeros((3, 3), complex)), TypeError, "array"),
-    (lambda: labeled.label(np.zeros((3, 3)), np.ones((2, 3))), ValueError, "Bc"),
     (lambda: labeled.label(np.zeros((3, 3)), np.ones((3, 3, 3))), ValueError, "Bc"),
     (lambda: labeled.label(np.zeros((3, 3)), out=np.zeros((3, 3))), ValueError, "out"),
     (lambda: labeled.label(np.zeros((3, 3)), out=np.zeros((3, 4), np.int32)), ValueError,

@@ -541,7 +541,7 @@ def mean_filter(f, Bc, mode: str = "ignore", cval: float = 0.0, out=None) -> np.
         Input image, 1-D to 3-D, bool, integer, float32 or float64.
     Bc : ndarray or int
         The neighbourhood (required, as in mahotas): an array with `f`'s
-        number of dimensions and an odd size along each axis, cast to
+        number of dimensions (centred at ``shape // 2``), cast to
         ``f.dtype`` whose nonzero points take part; or an int, as for
         :func:`karyo.morph.get_structuring_elem`.
     mode : {'ignore', 'reflect', 'nearest', 'wrap', 'mirror', 'constant'}, optional
@@ -567,8 +567,9 @@ def mean_filter(f, Bc, mode: str = "ignore", cval: float = 0.0, out=None) -> np.
     Each output row is the sum of one sweep per neighbour, in the raster
     order of `Bc` (mahotas's order, so the float64 sums are identical),
     divided by the number of neighbours (inside the image, for 'ignore').
-    mahotas accepts a `Bc` of even size, with its origin at ``shape // 2``;
-    karyo asks for an odd size so that the centre is unambiguous.
+    A `Bc` of even size has its origin at ``shape // 2``, as in mahotas: a
+    2x2 `Bc` averages the pixel, the one above, the one to the left and the
+    one above-left.
 
     Examples
     --------
@@ -600,7 +601,7 @@ def rank_filter(f, Bc, rank: int, mode: str = "reflect", cval: float = 0.0,
         Input image, 1-D to 3-D, bool, integer, float32 or float64.
     Bc : ndarray or int
         The neighbourhood (required, as in mahotas): an array with `f`'s
-        number of dimensions and an odd size along each axis, cast to
+        number of dimensions (centred at ``shape // 2``), cast to
         ``f.dtype`` whose nonzero points take part; or an int, as for
         :func:`karyo.morph.get_structuring_elem`.
     rank : int

@@ -21,6 +21,7 @@ __all__ = [
     "get_output",
     "in_threads",
     "neighbour_offsets",
+    "odd_sized",
     "strips",
     "INTEGER_KINDS",
     "PERIMETER_CODE_VALUES",
@@ -162,7 +163,10 @@ def as_structuring_element(Bc, ndim: int, fname: str, dtype=bool) -> np.ndarray:
     - None: the cross (city-block radius 1), e.g. 4-connectivity in 2-D;
     - an int: a neighbour count (4 or 8 in 2-D; 6, 18 or 26 in 3-D) or a
       city-block radius (``Bc[p] = sum(|p - centre|) <= Bc``);
-    - an array with `ndim` dimensions, each of odd size (so it has a centre).
+    - an array with `ndim` dimensions of any (non-zero) size; its centre is
+      at ``shape // 2``, as in mahotas, so an even size reaches one pixel
+      further back than forward (a 2x2 element covers the pixel, the one
+      above, the one to the left and the one above-left).
     """
     if Bc is None:
         Bc = 1
@@ -183,10 +187,20 @@ def as_structuring_element(Bc, ndim: int, fname: str, dtype=bool) -> np.ndarray:
     if element.ndim != ndim:
         raise ValueError(f"karyo.{fname}: `Bc` has {element.ndim} dimensions; expected {ndim} "
                          "(the same as the image)")
-    if element.size == 0 or any(s % 2 == 0 for s in element.shape):
-        raise ValueError(f"karyo.{fname}: `Bc` has shape {element.shape}; expected an odd "
-                         "size along every axis, so that it has a centre")
+    if element.size == 0:
+        raise ValueError(f"karyo.{fname}: `Bc` has shape {element.shape}; expected at least "
+                         "one element along every axis")
     return np.ascontiguousarray(element, dtype=dtype)
+
+
+def odd_sized(Bc: np.ndarray) -> np.ndarray:
+    """`Bc` with a zero slice appended to each even-sized axis.
+
+    The centre (``shape // 2``) and so every neighbour offset stay the same,
+    and the element can then be mirrored about its centre with ``[::-1]``.
+    """
+    padding = [(0, 1 - size % 2) for size in Bc.shape]
+    return np.pad(Bc, padding) if any(after for _, after in padding) else Bc
 
 
 def neighbour_offsets(Bc: np.ndarray, include_centre: bool = False) -> np.ndarray:

@@ -22,6 +22,7 @@ from .internal import (
     count_in_blocks,
     get_output,
     neighbour_offsets,
+    odd_sized,
 )
 from .morph import get_structuring_elem  # noqa: F401 (mahotas.labeled exposes it)
 
@@ -67,7 +68,8 @@ def label(array: np.ndarray, Bc=None, out: np.ndarray | None = None) -> tuple[np
     Bc : None, int or ndarray, optional
         Structuring element defining connectivity (default: the cross, i.e.
         4-connectivity in 2-D). An int is a neighbour count (4, 8; 6, 18, 26)
-        or a city-block radius; an array needs odd sizes. Connectivity is
+        or a city-block radius; an array is centred at ``shape // 2`` (also
+        for an even size, as in mahotas). Connectivity is
         symmetric: ``q`` neighbours ``p`` if ``q - p`` or ``p - q`` is an
         offset of `Bc`.
     out : ndarray, optional
@@ -131,6 +133,7 @@ def label(array: np.ndarray, Bc=None, out: np.ndarray | None = None) -> tuple[np
     if array.size == 0:
         return labeled, 0
     # connectivity is symmetric; the centre is not a neighbour
+    element = odd_sized(element)
     element = element | element[(slice(None, None, -1),) * array.ndim]
     element[tuple(s // 2 for s in element.shape)] = False
     fast_2d = _fast_2d_connectivity(element)

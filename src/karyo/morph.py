@@ -2,7 +2,8 @@
 
 Every function keeps mahotas's name, signature, defaults and output dtype:
 ``Bc`` is the structuring element (None = the cross, an int = a connectivity,
-or an array with odd sizes), borders extend the nearest pixel, and ``out=``
+or an array of any size, centred at ``shape // 2``), borders extend the
+nearest pixel, and ``out=``
 follows the shared convention of :func:`karyo.internal.get_output`.
 """
 
@@ -142,7 +143,8 @@ def get_structuring_elem(A: np.ndarray, Bc) -> np.ndarray:
     Bc : None, int or array_like
         None: the cross (city-block radius 1). An int: a neighbour count (4 or 8
         in 2-D; 6, 18 or 26 in 3-D) or a city-block radius. An array: used as
-        given (cast to ``A.dtype``); it needs ``A.ndim`` dimensions of odd size.
+        given (cast to ``A.dtype``); it needs ``A.ndim`` dimensions. Its
+        centre is at ``shape // 2``, as in mahotas, also for an even size.
 
     Returns
     -------
@@ -627,7 +629,9 @@ def hitmiss(input: np.ndarray, Bc: np.ndarray, out: np.ndarray | None = None,
     input : ndarray
         Binary or integer image.
     Bc : ndarray
-        Template, same ndim as `input`, odd sizes; values 0, 1 or 2.
+        Template, same ndim as `input`, centred at ``shape // 2``; values 0,
+        1 or 2. As in mahotas, pixels closer to the border than
+        ``shape // 2`` (along the last axis, than the template reaches) are 0.
     out : ndarray, optional
         Output array, same shape and dtype as `input` (or bool for uint8 input).
     output : ndarray, optional
@@ -660,9 +664,9 @@ def hitmiss(input: np.ndarray, Bc: np.ndarray, out: np.ndarray | None = None,
     if template.ndim != image.ndim:
         raise ValueError(f"karyo.hitmiss: `Bc` has {template.ndim} dimensions; expected "
                          f"{image.ndim} (the same as `input`)")
-    if any(s % 2 == 0 for s in template.shape):
-        raise ValueError(f"karyo.hitmiss: `Bc` has shape {template.shape}; expected an odd "
-                         "size along every axis")
+    if template.size == 0:
+        raise ValueError(f"karyo.hitmiss: `Bc` has shape {template.shape}; expected at least "
+                         "one element along every axis")
     out = _resolve_out(out, output, "hitmiss")
     result_dtype = image.dtype
     if out is None:
@@ -677,16 +681,21 @@ def hitmiss(input: np.ndarray, Bc: np.ndarray, out: np.ndarray | None = None,
     else:
         template = template.view(values.dtype) if image.dtype == np.bool_ else template
     match = np.zeros(image.shape, bool)
-    margins = [s // 2 for s in template.shape]
-    if all(n > 2 * m for n, m in zip(image.shape, margins, strict=True)):
-        inner = tuple(slice(m, n - m) for n, m in zip(image.shape, margins, strict=True))
+    # mahotas's margins: shape // 2 pixels at either end of every axis, except
+    # that along the last axis a template of even size also matches at the
+    # pixel shape // 2 from the end (its centre is at shape // 2, so it
+    # reaches one pixel less forward than back)
+    before = [s // 2 for s in template.shape]
+    after = before[:-1] + [template.shape[-1] - 1 - before[-1]]
+    if all(n > 2 * b for n, b in zip(image.shape, before, strict=True)):
+        inner = tuple(slice(b, n - a) for n, b, a in zip(image.shape, before, after, strict=True))
         match[inner] = True
-        centre = np.array(margins)
+        centre = np.array(before)
         for position in np.argwhere(template != 2):
             wanted = template[tuple(position)]
             shift = position - centre
-            shifted = tuple(slice(m + s, n - m + s) for n, m, s in zip(image.shape, margins,
-                                                                       shift, strict=True))
+            shifted = tuple(slice(b + s, n - a + s) for n, b, a, s in
+                            zip(image.shape, before, after, shift, strict=True))
             match[inner] &= values[shifted] == wanted
     out[...] = match
     return out

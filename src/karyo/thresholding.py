@@ -233,7 +233,7 @@ def gbernsen(f, se, contrast_threshold, gthresh) -> np.ndarray:
         Image (bool, integer or float), 1-D to 3-D.
     se : ndarray
         Structuring element defining "local": its nonzero elements, centred
-        on each pixel. Same number of dimensions as `f`, odd sizes.
+        on each pixel (at ``shape // 2``). Same number of dimensions as `f`.
     contrast_threshold : number
         Where the local range (max - min) is below this, the neighbourhood
         is considered uniform and `gthresh` is used instead.
