@@ -407,8 +407,8 @@ def _take_channel(array, letters, channel, names, plane, found):
             colours = colours[:-1]  # an alpha sample carries no stain
         if not all(np.array_equal(colours[0], other) for other in colours[1:]):
             kind = "colour channels" if axis_letter == "S" else "channels"
-            raise ImageInputError(f"{where}: {n} {kind}{listing} ({found}); pass `channel=N` "
-                                  "or `channel='NAME'`")
+            raise ImageInputError(f"{where}: {n} {kind} ({found}){listing}; pass "
+                                  "`channel=N` or `channel='NAME'`")
         index = 0
     array, letters = _take(array, letters, axis_letter, index)
     name = names[index] if names else None
@@ -687,8 +687,8 @@ def _read_imagej(metadata: dict, page, found: _Found) -> None:
     sizes = []
     for axis, resolution in (("X", x_resolution), ("Y", y_resolution)):
         if not resolution or not math.isfinite(resolution) or resolution <= 0:
-            found.pixel_size_problem = (f"its ImageJ calibration (unit {unit!r}) has a "
-                                        f"{axis} resolution of {resolution}, no pixel size")
+            found.pixel_size_problem = (f"its ImageJ calibration (unit {unit!r}) has no "
+                                        f"pixel size ({axis} resolution {resolution})")
             return
         size, problem = _length_in_micrometres(1 / resolution, unit, "ImageJ calibration")
         if problem:
