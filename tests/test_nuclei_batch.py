@@ -386,7 +386,10 @@ def test_summary_csv(tmp_path):
 
     with open(path, newline="") as stream:
         rows = list(csv.DictReader(stream))
-    assert rows[0] == {"image": "a.png", "status": "ok", "error": "", "count": "3",
-                       "threshold": "0.5", "seconds": "0.250"}
+    assert list(rows[0]) == list(outputs.SUMMARY_COLUMNS)
+    assert {key: rows[0][key] for key in ("image", "status", "error", "count", "threshold",
+                                          "seconds", "flags", "labels_file")} == {
+        "image": "a.png", "status": "ok", "error": "", "count": "3", "threshold": "0.5",
+        "seconds": "0.250", "flags": "", "labels_file": ""}
     assert rows[1]["image"] == "b,c.png" and rows[1]["error"] == 'OSError: "x"'
     assert json.loads(json.dumps(rows))  # plain strings only

@@ -58,7 +58,9 @@ def test_report_links_pictures_and_lists_every_image(tmp_path):
         assert f"<td class=\"number\">{result.count}</td>" in text
     parsed = _parse(report)
     relative = [src for src in parsed.sources + parsed.links if not src.startswith("data:")]
-    assert len(relative) == 8  # thumbnail and overlay, as image and link, for two images
+    # thumbnail and overlay, as image and link, plus the overlay's full-resolution link
+    assert len(relative) == 10
+    assert "image-rendering: pixelated" not in text
     assert all(not src.startswith("/") and (out / src).is_file() for src in relative)
     histograms = [src for src in parsed.sources if src.startswith("data:image/png;base64,")]
     assert len(histograms) == 2
@@ -86,3 +88,20 @@ def test_report_of_failures_only(tmp_path):
 def test_report_rejects_bad_results(tmp_path):
     with pytest.raises(TypeError, match="results"):
         write_report(tmp_path / "report.html", "a.png")
+
+
+def test_report_lists_flagged_images_first_with_settings_used_and_scores(tmp_path):
+    results = [ImageResult(0, "clean.png", count=3, threshold=12.0,
+                           settings={"sigma": 1.5, "diameter": [30, 120]}),
+               ImageResult(1, "odd.png", count=1, threshold=10.0, flags=("few_nuclei",),
+                           settings={"sigma": 1.5, "diameter": [30, 120]}, nucleus_diameter=41.5)]
+    scores = {"clean.png": {"jaccard_index": 2.04, "f1": 0.9, "n_pred": 3}}
+    report = write_report(tmp_path / "report.html", results,
+                          settings={"sigma": None, "diameter": [30, 120]}, scores=scores)
+    text = report.read_text(encoding="utf-8")
+    summary = text[text.index("<h2>Summary</h2>"):]
+    assert summary.index("odd.png") < summary.index("clean.png")
+    assert "few_nuclei" in text and "41.5" in text
+    settings = text[text.index("<h2>Settings</h2>"):]
+    assert "<th>sigma</th><td>None</td><td>1.5</td>" in settings
+    assert "2.04" in text and "can exceed 1" in text

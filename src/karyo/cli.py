@@ -10,10 +10,10 @@ usage error (bad flag, unreadable config, refusing to overwrite results).
 from __future__ import annotations
 
 import argparse
-import csv
 import glob
 import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,15 +22,19 @@ import numpy as np
 
 __all__ = ["main", "build_parser"]
 
-IMAGE_EXTENSIONS = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+IMAGE_EXTENSIONS = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".gif", ".webp",
+                    ".nd2", ".czi", ".lif")
 
 # Command-line flag -> the setting it sets (the keys of a --config file too).
 SETTING_FLAGS = {
     "diameter": "--diameter", "threshold": "--threshold",
     "threshold_correction": "--threshold-correction", "declump": "--declump",
     "fill_holes": "--no-fill-holes", "exclude_border": "--exclude-border/--keep-border",
-    "channel": "--channel",
+    "channel": "--channel", "z": "--z", "time": "--time", "pixel_size": "--pixel-size",
 }
+# What a flag's value is called in messages ("pass --channel N").
+_FLAG_VALUES = {"channel": "N", "z": "N", "time": "N", "pixel_size": "MICRONS",
+                "diameter": "MIN MAX"}
 
 
 class UsageError(Exception):
@@ -47,6 +51,34 @@ def _number(text: str) -> int | float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
     return int(value) if value.is_integer() and "." not in text else value
+
+
+def _channel(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+def _z(text: str) -> int | str:
+    if text.isdigit() or text == "max":
+        return int(text) if text.isdigit() else text
+    raise argparse.ArgumentTypeError(f"expected a z-slice number (from 0) or max, got {text!r}")
+
+
+def _index(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0, got {text!r}")
+    return int(text)
+
+
+def _pixel_size(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a pixel size in micrometres, got {text!r}")\
+            from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive pixel size in micrometres, got "
+                                         f"{text!r}")
+    return value
 
 
 def _threshold(text: str) -> str | float:
@@ -94,9 +126,19 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     border.add_argument("--exclude-border", dest="exclude_border", action="store_true",
                         default=None, help="drop nuclei that touch the image border (they are "
                         "cut, so their area and intensity are wrong)")
-    group.add_argument("--channel", type=int, metavar="N",
-                       help="for colour or multi-channel images, the channel (0-based) with "
-                       "the DNA stain")
+    group.add_argument("--channel", type=_channel, metavar="N|NAME",
+                       help="for colour or multi-channel images, the channel with the DNA "
+                       "stain: its number (from 0) or its name in the OME metadata (DAPI, "
+                       "Hoechst; any case)")
+    group.add_argument("--z", type=_z, metavar="N|max",
+                       help="for z-stacks, the z-slice to segment (from 0); default: the "
+                       "maximum-intensity projection of the stack")
+    group.add_argument("--time", type=_index, metavar="N",
+                       help="for time series, the time point to segment (from 0); a time "
+                       "series is refused without it")
+    group.add_argument("--pixel-size", dest="pixel_size", type=_pixel_size, metavar="MICRONS",
+                       help="pixel size in micrometres, overriding the file's ImageJ or OME "
+                       "metadata; adds micrometre columns to the tables")
     group.add_argument("--config", type=Path, metavar="FILE.toml",
                        help="read settings from a TOML file with the same names "
                        "(diameter = [8, 40], threshold = \"otsu\", ...), e.g. a settings.toml "
@@ -119,6 +161,16 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
                         help="folder for the outputs (created if needed)")
     parser.add_argument("--rois", action="store_true",
                         help="also write ImageJ ROIs (STEM_rois.zip) for Fiji's ROI Manager")
+    parser.add_argument("--geojson", action="store_true",
+                        help="also write STEM.geojson: the nuclei as QuPath detections with "
+                        "their measurements (File > Import objects from file)")
+    parser.add_argument("--table-style", dest="table_style", choices=("skimage", "cellprofiler"),
+                        default="skimage",
+                        help="cellprofiler: also write cellprofiler/Image.csv and "
+                        "cellprofiler/Nuclei.csv with CellProfiler's column names "
+                        "(AreaShape_Area, Intensity_MeanIntensity_DNA, ...; intensities scaled "
+                        "to 0..1 as CellProfiler does), for pycytominer and CellProfiler "
+                        "Analyst")
     existing = parser.add_mutually_exclusive_group()
     existing.add_argument("--resume", action="store_true",
                           help="skip images whose outputs are all present; redo the others")
@@ -126,17 +178,30 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
                           help="replace results already in DIR (default: refuse)")
 
 
+def _scores_help() -> str:
+    from karyo.nuclei.evaluate import SCORE_DESCRIPTIONS
+
+    return "The columns:\n" + "\n".join(f"  {name}: {meaning}"
+                                          for name, meaning in SCORE_DESCRIPTIONS.items())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``karyo`` command (all subcommands)."""
     parser = argparse.ArgumentParser(
         prog="karyo", description="Segment, count and measure DNA-stained nuclei.",
         epilog="Run 'karyo COMMAND --help' for the options of each command.")
+    from karyo import __version__
+
+    parser.add_argument("--version", action="version", version=f"karyo {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     outputs_help = ("Per image STEM: STEM_labels.tif (16-bit label image), STEM_overlay.png, "
-                    "STEM_thumb.png, STEM_nuclei.csv, STEM_rois.zip with --rois; per run: "
-                    "summary.csv, settings.toml (the settings used: rerun with --config) and "
-                    "report.html. Exit status 1 if any image failed.")
+                    "STEM_thumb.png, STEM_nuclei.csv, STEM_rois.zip with --rois, STEM.geojson "
+                    "with --geojson; per run: summary.csv (each input, its files and its "
+                    "quality-control flags), nuclei.csv (every nucleus, with an image column), "
+                    "settings.toml (the settings used: rerun with --config), report.html, and "
+                    "cellprofiler/ with --table-style cellprofiler. 'karyo columns' lists the "
+                    "table columns with their units. Exit status 1 if any image failed.")
     segment = commands.add_parser(
         "segment", help="segment nuclei and write labels, overlays, tables and a report",
         description="Segment the nuclei of IMAGES and write the results to DIR.",
@@ -161,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", help="compare label images with a hand segmentation",
         description="Match label images in PRED_DIR with those in TRUTH_DIR by name "
         "(STEM_labels.tif matches STEM.png or STEM.tif) and print the metrics per image and "
-        "their mean.")
+        "their mean.", epilog=_scores_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     evaluate.add_argument("pred_dir", type=Path, metavar="PRED_DIR",
                           help="predicted labels (e.g. the --out folder of karyo segment)")
     evaluate.add_argument("truth_dir", type=Path, metavar="TRUTH_DIR",
@@ -170,6 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="compute the metrics as the U2OS benchmark paper did "
                           "(Coelho et al. 2009), for comparison with its tables")
     evaluate.add_argument("--debug", action="store_true", help="show full tracebacks")
+
+    commands.add_parser(
+        "columns", help="list the columns of the per-nucleus tables: name, unit, meaning",
+        description="Print the data dictionary of STEM_nuclei.csv and nuclei.csv (the "
+        "micrometre columns appear when the pixel size is known), then of summary.csv.")
 
     demo = commands.add_parser(
         "demo", help="segment karyo's demo image (and any IMAGES) and write everything",
@@ -254,7 +324,9 @@ def resolve_settings(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
     overrides = {**config, **flags}
     defaults = _default_settings(recipe)
     if defaults is not None:
-        known = set(defaults)
+        from karyo.nuclei.images import INPUT_SETTINGS
+
+        known = set(defaults) | set(INPUT_SETTINGS)
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise UsageError(f"setting {unknown[0]!r} is not known to recipe {recipe!r} "
@@ -298,164 +370,97 @@ class _Progress:
             self.bar.close()
 
 
+def on_command_line(message: str) -> str:
+    """`message` with the Python API's argument names (`channel=N`) replaced by flags.
+
+    >>> on_command_line("pass `channel=N` or `channel='NAME'`; `z` is 7")
+    'pass --channel N or --channel NAME; --z is 7'
+    """
+    def flag(match: re.Match) -> str:
+        name, value = match.group(1), match.group(2)
+        if name not in SETTING_FLAGS:
+            return match.group(0)
+        if value is None:
+            return SETTING_FLAGS[name]
+        value = value[1:].strip("'\"") or _FLAG_VALUES.get(name, "VALUE")
+        return f"{SETTING_FLAGS[name]} {value}"
+
+    return re.sub(r"`(\w+)(=[^`]*)?`", flag, message)
+
+
 def _report_failure(progress: _Progress, result, debug: bool) -> None:
-    progress.error(f"karyo: error: {result.name}: {result.error}")
+    error = on_command_line(result.error or "")
+    # An input refusal already starts with the file's name: say it once.
+    error = error.removeprefix(f"ImageInputError: {result.name}: ")
+    progress.error(f"karyo: error: {result.name}: {error}")
     if debug and result.traceback:
         progress.error(result.traceback.rstrip())
 
 
-def _run(arguments, images: list[str], description: str, on_result=None):
+def _run(arguments, images: list[str], description: str):
     from karyo.nuclei.batch import segment_many
 
     recipe, overrides, _ = resolve_settings(arguments)
     progress = _Progress(len(images), description)
-
-    def handle(result) -> None:
-        if on_result is not None:
-            on_result(result)
-        if result.ok:
-            progress.advance(f"{result.name}: {result.count} nuclei ({result.seconds:.2f} s)")
-        else:
-            progress.advance(f"{result.name}: failed")
-            _report_failure(progress, result, arguments.debug)
-
     try:
         return segment_many(images, recipe=recipe, settings=overrides, jobs=arguments.jobs,
-                            scheduler=arguments.scheduler, on_result=handle, keep_arrays=False)
+                            scheduler=arguments.scheduler,
+                            on_result=_progress_handler(arguments, progress), keep_arrays=False)
     finally:
         progress.close()
 
 
+def _progress_handler(arguments, progress: _Progress):
+    """A callback that shows each result as it comes (and its error, if any)."""
+
+    def handle(result) -> None:
+        if result.ok:
+            read = result.input.split(": ", 1)[1] if ": " in result.input else ""
+            progress.advance(f"{result.name}: {result.count} nuclei ({result.seconds:.2f} s"
+                             + (f"; {read})" if read else ")"))
+        else:
+            progress.advance(f"{result.name}: failed")
+            _report_failure(progress, result, arguments.debug)
+
+    return handle
+
+
 # ---------------------------------------------------------------- segment and demo
 
-_RUN_FILES = ("summary.csv", "settings.toml", "report.html")
-_SETTINGS_COMMENT = "karyo segment: the settings of this run (use with --config)"
-
-
-def _segment_into(arguments, images: list[str], problems: list[str]) -> int:
-    from karyo.nuclei.batch import ImageResult, load_image, summarise_nuclei
-    from karyo.nuclei.outputs import (
-        format_settings_toml,
-        image_outputs,
-        read_label_tiff,
-        remove_partial_files,
-        unique_stems,
-        write_image_outputs,
-        write_settings_toml,
-        write_summary_csv,
-    )
-    from karyo.nuclei.report import write_report
+def _segment_into(arguments, images: list[str], problems: list[str], truth=None):
+    """Run :func:`karyo.nuclei.run.segment_folder` with the flags; print what it did."""
+    from karyo.nuclei.run import RunFolderError, segment_folder
 
     for problem in problems:
         print(f"karyo: error: {problem}", file=sys.stderr)
     if not images:
         raise UsageError("no images to segment")
-    _, _, used = resolve_settings(arguments)
-    out_dir: Path = arguments.out
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"{out_dir}: exists and is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    outputs = [image_outputs(out_dir, stem, rois=arguments.rois) for stem in unique_stems(images)]
-    settings_text = format_settings_toml(used)
-
-    existing = [path for written in outputs for path in written.existing()]
-    existing += [out_dir / name for name in _RUN_FILES if (out_dir / name).exists()]
-    if existing and not (arguments.overwrite or arguments.resume):
-        raise UsageError(f"{out_dir} already holds results (e.g. {existing[0].name}); use "
-                         "--overwrite to replace them or --resume to complete them")
-    previous_rows = {}
-    if arguments.resume:
-        previous_settings = out_dir / "settings.toml"
-        if previous_settings.exists() and _strip_comments(previous_settings.read_text(
-                encoding="utf-8")) != settings_text:
-            raise UsageError(f"{previous_settings} differs from this run's settings; resume "
-                             "with the same settings (e.g. --config "
-                             f"{previous_settings}) or use --overwrite")
-        previous_rows = _read_summary(out_dir / "summary.csv")
-    if arguments.resume or arguments.overwrite:  # leftovers of a killed run
-        remove_partial_files([path for written in outputs for path in written.paths()]
-                             + [out_dir / name for name in _RUN_FILES])
-    # Written first, so that a run killed midway leaves the settings --resume checks.
-    write_settings_toml(out_dir / "settings.toml", used, overwrite=True, comment=_SETTINGS_COMMENT)
-
-    todo = [index for index, written in enumerate(outputs)
-            if not (arguments.resume and written.complete())]
-    by_name = {}
-
-    def write(result) -> None:
-        written = outputs[todo[result.index]]
-        if not result.ok:
-            return
-        try:
-            write_image_outputs(written, result, overwrite=arguments.overwrite
-                                or arguments.resume)
-        except Exception as error:  # noqa: BLE001 - a write failure fails only this image
-            result.status, result.error = "failed", f"cannot write outputs: {error}"
-
+    recipe, overrides, _ = resolve_settings(arguments)
+    progress = _Progress(len(images), "segmenting")
     try:
-        results = _run(arguments, [images[index] for index in todo], "segmenting", write) \
-            if todo else []
-    except KeyboardInterrupt:
-        # Ctrl-C may land between creating a temporary file and the cleanup that
-        # would remove it; what is left is swept here (what is whole stays).
-        remove_partial_files([path for written in outputs for path in written.paths()])
-        raise
-    all_results: list = [None] * len(images)
-    for position, result in enumerate(results):
-        result.index = todo[position]
-        all_results[result.index] = result
-    for index, written in enumerate(outputs):
-        if all_results[index] is None:  # complete from an earlier run
-            all_results[index] = _resumed_result(index, images[index], written, used,
-                                                 previous_rows.get(images[index]),
-                                                 read_label_tiff, load_image, summarise_nuclei,
-                                                 ImageResult)
-        by_name[images[index]] = written
-    write_summary_csv(out_dir / "summary.csv", all_results, overwrite=True)
-    report = write_report(out_dir / "report.html", all_results, outputs=by_name,
-                          settings=used, overwrite=True)
-    failed = sum(not result.ok for result in all_results) + len(problems)
-    succeeded = len(all_results) - sum(not result.ok for result in all_results)
-    print(f"segmented {succeeded} of {len(all_results)} images"
-          + (f" ({len(images) - len(todo)} already done)" if len(todo) < len(images) else "")
-          + f"; outputs in {out_dir}; report: {report}")
-    return 1 if failed else 0
-
-
-def _strip_comments(text: str) -> str:
-    return "".join(line + "\n" for line in text.splitlines() if not line.startswith("#"))
-
-
-def _read_summary(path: Path) -> dict[str, dict]:
-    if not path.exists():
-        return {}
-    with open(path, newline="", encoding="utf-8") as stream:
-        return {row["image"]: row for row in csv.DictReader(stream)}
-
-
-def _resumed_result(index, name, written, used, previous_row, read_label_tiff, load_image,
-                    summarise_nuclei, ImageResult):
-    """The result of an image completed by an earlier run, rebuilt from its files."""
-    labels, metadata = read_label_tiff(written.labels)
-    try:
-        image = load_image(name, channel=used.get("channel"))
-        areas, means = summarise_nuclei(labels, image)
-    except Exception:  # noqa: BLE001 - the source moved: the report just lacks its intensities
-        areas, means = summarise_nuclei(labels, np.zeros(labels.shape))
-        means = np.full(areas.shape, np.nan)
-    seconds = float(previous_row["seconds"]) if previous_row and previous_row.get("seconds") \
-        else 0.0
-    return ImageResult(index=index, name=name, status="ok",
-                       count=int(metadata.get("count", areas.size)),
-                       threshold=float(metadata.get("threshold", float("nan"))), seconds=seconds,
-                       settings=metadata.get("settings", {}), areas=areas,
-                       mean_intensities=means)
+        run = segment_folder(images, arguments.out, recipe=recipe, settings=overrides,
+                             resume=arguments.resume, overwrite=arguments.overwrite,
+                             rois=arguments.rois, geojson=arguments.geojson,
+                             table_style=arguments.table_style, jobs=arguments.jobs,
+                             scheduler=arguments.scheduler,
+                             on_result=_progress_handler(arguments, progress), truth=truth)
+    except RunFolderError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        progress.close()
+    done = len(run.results) - run.failed
+    print(f"segmented {done} of {len(run.results)} images"
+          + (f" ({run.already_done} already done)" if run.already_done else "")
+          + f"; outputs in {run.out}; report: {run.report}")
+    for line in _input_choices(run.results):
+        print(line)
+    return run, 1 if run.failed or problems else 0
 
 
 def _command_segment(arguments) -> int:
     resolve_settings(arguments)  # a bad config is reported before any work
     images, problems = expand_inputs(arguments.images)
-    return _segment_into(arguments, images, problems)
+    return _segment_into(arguments, images, problems)[1]
 
 
 DEMO_DIAMETER = (30, 120)
@@ -480,22 +485,16 @@ def _command_demo(arguments) -> int:
         raise UsageError(f"{demo_path} exists; use --overwrite or --resume")
     _write_image(demo_path, np.asarray(image))
     images, problems = expand_inputs(arguments.images)
-    status = _segment_into(arguments, [str(demo_path)] + images, problems)
-    _score_demo(arguments.out / f"{demo_path.stem}_labels.tif", truth)
-    return status
-
-
-def _score_demo(labels_path: Path, truth: np.ndarray) -> None:
-    """Print how the demo's segmentation scores against its generated truth."""
-    from karyo.nuclei.evaluate import evaluate
-    from karyo.nuclei.outputs import read_label_tiff
-
-    if not labels_path.exists():
-        return
-    scores = evaluate(read_label_tiff(labels_path)[0], truth)
+    run, status = _segment_into(arguments, [str(demo_path)] + images, problems,
+                                truth={str(demo_path): truth})
+    scores = run.scores.get(str(demo_path))
+    if scores is None:
+        return status
     print(f"demo score against its generated truth: {scores['n_pred']} of {scores['n_truth']} "
           f"nuclei found, F1 at IoU 0.5 {scores['f1']:.3f}, average precision "
-          f"{scores['average_precision']:.3f}, Hausdorff {scores['hausdorff']:.1f} px")
+          f"{scores['average_precision']:.3f}, Hausdorff {scores['hausdorff']:.1f} px "
+          "(in the report too)")
+    return status
 
 
 def _write_image(path: Path, image: np.ndarray) -> None:
@@ -514,6 +513,18 @@ def _write_image(path: Path, image: np.ndarray) -> None:
 
 # ---------------------------------------------------------------- count and evaluate
 
+def _input_choices(results) -> list[str]:
+    """One line per distinct way the inputs were read (channel, z projection or slice)."""
+    counts: dict[str, int] = {}
+    for result in results:
+        read = getattr(result, "input", "") or ""
+        if result.ok and ": " in read:
+            choice = read.split(": ", 1)[1]
+            counts[choice] = counts.get(choice, 0) + 1
+    return [f"read {count} image{'s' if count > 1 else ''} as: {choice}"
+            for choice, count in counts.items()]
+
+
 def _command_count(arguments) -> int:
     resolve_settings(arguments)
     images, problems = expand_inputs(arguments.images)
@@ -525,6 +536,8 @@ def _command_count(arguments) -> int:
     for result in results:
         if result.ok:
             print(f"{result.name}\t{result.count}")
+    for line in _input_choices(results):
+        print(f"karyo: note: {line}", file=sys.stderr)
     return 1 if problems or any(not result.ok for result in results) else 0
 
 
@@ -582,6 +595,10 @@ def _command_evaluate(arguments) -> int:
         print("\t".join(["image", *columns]))
         for name, metrics in [*rows.items(), ("mean", means)]:
             print("\t".join([name, *(_format_metric(metrics[column]) for column in columns)]))
+        from karyo.nuclei.evaluate import SCORE_DESCRIPTIONS
+
+        print(f"karyo: note: jaccard_index is {SCORE_DESCRIPTIONS['jaccard_index']}; "
+              "'karyo evaluate --help' explains every column", file=sys.stderr)
     unmatched = len(set(predictions) ^ set(truths))
     if unmatched:
         print(f"karyo: note: {unmatched} files had no partner by name and were skipped",
@@ -597,7 +614,19 @@ def _format_metric(value) -> str:
 
 # ---------------------------------------------------------------- entry point
 
-_COMMANDS = {"segment": _command_segment, "count": _command_count,
+def _command_columns(arguments) -> int:
+    from karyo.nuclei.measure import format_columns
+    from karyo.nuclei.outputs import SUMMARY_COLUMNS
+
+    print("Per-nucleus tables (STEM_nuclei.csv, nuclei.csv):")
+    print(format_columns())
+    print("\nsummary.csv:")
+    for name, (unit, meaning) in SUMMARY_COLUMNS.items():
+        print(f"{name:<26}{f'[{unit}]' if unit else '':<11}{meaning}".rstrip())
+    return 0
+
+
+_COMMANDS = {"columns": _command_columns, "segment": _command_segment, "count": _command_count,
              "evaluate": _command_evaluate, "demo": _command_demo}
 
 
@@ -608,16 +637,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[arguments.command](arguments)
     except UsageError as error:
-        print(f"karyo: error: {error}", file=sys.stderr)
+        print(f"karyo: error: {on_command_line(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("karyo: interrupted", file=sys.stderr)
         return 130
     except Exception as error:
-        if arguments.debug:
+        if getattr(arguments, "debug", False):
             raise
-        print(f"karyo: error: {type(error).__name__}: {error} (rerun with --debug for "
-              "details)", file=sys.stderr)
+        print(f"karyo: error: {type(error).__name__}: {on_command_line(str(error))} (rerun "
+              "with --debug for details)", file=sys.stderr)
         return 1
 
 

@@ -7,12 +7,21 @@ Per image ``STEM`` (derived safely from the input name by
   beyond 65535 nuclei), which Fiji, napari and tifffile open;
 - ``STEM_overlay.png``: the image with each nucleus outlined and numbered;
 - ``STEM_thumb.png``: a small grey thumbnail for the report;
-- ``STEM_nuclei.csv``: the per-nucleus table;
-- ``STEM_rois.zip``: optionally, ImageJ ROIs (one traced polygon per nucleus).
+- ``STEM_nuclei.csv``: the per-nucleus table (columns: ``karyo.nuclei.measure.COLUMNS``);
+- ``STEM_rois.zip``: optionally, ImageJ ROIs (one traced polygon per nucleus);
+- ``STEM.geojson``: optionally, the nuclei as QuPath detections.
+
+Per run (:func:`karyo.nuclei.run.segment_folder`): ``summary.csv`` (one row
+per input: its outputs and quality control, columns ``SUMMARY_COLUMNS``),
+``nuclei.csv`` (every nucleus, with an ``image`` column), ``settings.toml``,
+``report.html`` and, in CellProfiler's style, ``cellprofiler/Image.csv`` and
+``cellprofiler/Nuclei.csv``.
 
 Every file is written under a temporary name in the same folder, then moved
 into place, so a crash never leaves a half-written file under a final name:
-a file that exists is complete. That is what makes ``--resume`` safe.
+a file that exists is complete. That is what makes ``--resume`` safe. Files
+get the permissions the umask allows (``-rw-r--r--`` under umask 022), as
+``open`` would give them.
 """
 
 from __future__ import annotations
@@ -33,7 +42,13 @@ from pathlib import Path
 
 import numpy as np
 
+from karyo.labeled import borders
+from karyo.nuclei.measure import COLUMNS, measure
+from karyo.regionprops import regionprops_table
+
 __all__ = [
+    "CELLPROFILER_NUCLEI_COLUMNS",
+    "SUMMARY_COLUMNS",
     "ImageOutputs",
     "atomic_path",
     "format_settings_toml",
@@ -43,10 +58,13 @@ __all__ = [
     "read_label_tiff",
     "trace_outline",
     "unique_stems",
+    "write_cellprofiler_tables",
+    "write_geojson",
     "write_image_outputs",
     "write_imagej_rois",
     "write_label_tiff",
     "write_overlay",
+    "write_run_table",
     "write_settings_toml",
     "write_summary_csv",
     "write_table_csv",
@@ -120,18 +138,19 @@ def unique_stems(names: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class ImageOutputs:
-    """The paths of one image's outputs (``rois`` is None when not asked for)."""
+    """The paths of one image's outputs (``rois``, ``geojson`` are None when not asked for)."""
 
     labels: Path
     overlay: Path
     thumbnail: Path
     table: Path
     rois: Path | None = None
+    geojson: Path | None = None
 
     def paths(self) -> list[Path]:
         """Every output path, in writing order."""
         paths = [self.labels, self.table, self.overlay, self.thumbnail]
-        return paths + ([self.rois] if self.rois is not None else [])
+        return paths + [path for path in (self.rois, self.geojson) if path is not None]
 
     def existing(self) -> list[Path]:
         """The outputs that already exist."""
@@ -142,7 +161,8 @@ class ImageOutputs:
         return all(path.is_file() for path in self.paths())
 
 
-def image_outputs(out_dir, stem: str, *, rois: bool = False) -> ImageOutputs:
+def image_outputs(out_dir, stem: str, *, rois: bool = False,
+                  geojson: bool = False) -> ImageOutputs:
     """The output paths for the image whose stem is `stem` (see :func:`output_stem`)."""
     if not is_safe_stem(stem):
         raise ValueError(f"karyo.nuclei.image_outputs: `stem` {stem!r} is not a safe file name; "
@@ -152,7 +172,8 @@ def image_outputs(out_dir, stem: str, *, rois: bool = False) -> ImageOutputs:
                         overlay=out_dir / f"{stem}_overlay.png",
                         thumbnail=out_dir / f"{stem}_thumb.png",
                         table=out_dir / f"{stem}_nuclei.csv",
-                        rois=out_dir / f"{stem}_rois.zip" if rois else None)
+                        rois=out_dir / f"{stem}_rois.zip" if rois else None,
+                        geojson=out_dir / f"{stem}.geojson" if geojson else None)
 
 
 @contextlib.contextmanager
@@ -171,6 +192,8 @@ def atomic_path(path, *, overwrite: bool = False):
     os.close(descriptor)
     try:
         yield Path(temporary)
+        # mkstemp makes the file private (0600); give it what open() would.
+        os.chmod(temporary, 0o666 & ~current_umask())
         if overwrite:
             os.replace(temporary, path)
         else:
@@ -184,6 +207,20 @@ def atomic_path(path, *, overwrite: bool = False):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def current_umask() -> int:
+    """The process's umask (read from /proc where possible, so nothing changes)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def remove_partial_files(paths: Iterable) -> list[Path]:
@@ -294,59 +331,47 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
 
 def _label_borders(labels: np.ndarray) -> np.ndarray:
     """Pixels of a nucleus with a 4-neighbour of another value (mahotas's borders)."""
-    try:
-        from karyo.labeled import borders
-    except ImportError:
-        borders = None
-    if borders is not None:
-        return borders(labels) & (labels > 0)
-    padded = np.pad(labels, 1)
-    centre = padded[1:-1, 1:-1]
-    edge = ((centre != padded[:-2, 1:-1]) | (centre != padded[2:, 1:-1])
-            | (centre != padded[1:-1, :-2]) | (centre != padded[1:-1, 2:]))
-    return edge & (centre > 0)
+    return borders(labels) & (labels > 0)
 
 
-def _centroids(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(label values, centroid rows, centroid columns) of the labels present."""
-    flat = labels.ravel()
-    if flat.size == 0 or flat.max() <= 0:
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    rows, columns = np.indices(labels.shape)
-    counts = np.bincount(flat)
-    present = np.flatnonzero(counts[1:]) + 1
-    row_sums = np.bincount(flat, weights=rows.ravel())
-    column_sums = np.bincount(flat, weights=columns.ravel())
-    return present, row_sums[present] / counts[present], column_sums[present] / counts[present]
+#: Colours of the overlay: outlines of nuclei, their numbers, and outlines of
+#: the objects the size filter rejected.
+OVERLAY_COLOURS = {"nucleus": (255, 255, 0), "number": (0, 255, 255), "rejected": (255, 0, 255)}
 
 
 def write_overlay(path, image: np.ndarray, labels: np.ndarray, *, overwrite: bool = False,
-                  numbers: bool = True) -> Path:
-    """Write a PNG of `image` with each nucleus outlined (yellow) and numbered (cyan).
+                  numbers: bool = True, rejected: np.ndarray | None = None) -> Path:
+    """Write a full-resolution PNG of `image` with each nucleus outlined and numbered.
 
-    The grey image is contrast-stretched to its 0.5-99.5 percentiles. The
-    number of each nucleus is its label, drawn at its centroid.
+    Nuclei are outlined in yellow and numbered in cyan at their centroid;
+    objects the size filter rejected (`rejected`, a label image) are
+    outlined in magenta. The grey image is contrast-stretched to its 0.5-99.5
+    percentiles. The numbers' size follows the nuclei's (a third of their
+    median equivalent diameter, 12 to 48 pixels), so they stay readable when
+    the overlay is viewed at full size.
     """
     from PIL import Image, ImageDraw, ImageFont
 
     labels = np.asarray(labels)
     grey = _to_uint8(image)
     rgb = np.repeat(grey[:, :, None], 3, axis=2)
-    rgb[_label_borders(labels)] = (255, 255, 0)
+    if rejected is not None:
+        rejected = np.asarray(rejected)
+        rgb[_label_borders(rejected) & (labels == 0)] = OVERLAY_COLOURS["rejected"]
+    rgb[_label_borders(labels)] = OVERLAY_COLOURS["nucleus"]
     picture = Image.fromarray(rgb, "RGB")
     if numbers:
-        values, rows, columns = _centroids(labels)
-        if values.size:
-            size = int(np.clip(min(labels.shape) / 40, 9, 16))
-            try:
-                font = ImageFont.load_default(size=size)
-            except TypeError:  # Pillow < 10.1 has a single bitmap font
-                font = ImageFont.load_default()
+        table = regionprops_table(labels, properties=("label", "centroid",
+                                                      "equivalent_diameter_area"))
+        if table["label"].size:
+            size = int(np.clip(np.median(table["equivalent_diameter_area"]) / 3, 12, 48))
+            font = ImageFont.load_default(size=size)
             draw = ImageDraw.Draw(picture)
-            centres = zip(values.tolist(), rows.tolist(), columns.tolist(), strict=True)
+            centres = zip(table["label"].tolist(), table["centroid-0"].tolist(),
+                          table["centroid-1"].tolist(), strict=True)
             for value, row, column in centres:
-                draw.text((column, row), str(value), fill=(0, 255, 255), font=font, anchor="mm",
-                          stroke_width=1, stroke_fill=(0, 0, 0))
+                draw.text((column, row), str(value), fill=OVERLAY_COLOURS["number"], font=font,
+                          anchor="mm", stroke_width=max(1, size // 12), stroke_fill=(0, 0, 0))
     with atomic_path(path, overwrite=overwrite) as temporary:
         # zlib level 1: a quarter of the time of the default level for a few % more bytes
         picture.save(temporary, format="PNG", compress_level=1)
@@ -400,27 +425,6 @@ def write_table_csv(path, table, *, overwrite: bool = False) -> Path:
             writer.writerow(columns)
             writer.writerows([_format_cell(cell) for cell in row] for row in rows)
     return Path(path)
-
-
-def _basic_table(labels: np.ndarray, image: np.ndarray) -> dict[str, np.ndarray]:
-    from karyo.nuclei.batch import summarise_nuclei
-
-    values, rows, columns = _centroids(labels)
-    areas, means = summarise_nuclei(labels, image)
-    return {"label": values, "area": areas, "centroid_row": rows, "centroid_column": columns,
-            "mean_intensity": means}
-
-
-def nucleus_table(labels: np.ndarray, image: np.ndarray):
-    """The per-nucleus measurements: ``karyo.nuclei.measure.measure`` when available.
-
-    Falls back to label, area, centroid and mean intensity computed here.
-    """
-    try:
-        from karyo.nuclei.measure import measure
-    except ImportError:
-        return _basic_table(labels, image)
-    return measure(labels, image)
 
 
 # ---------------------------------------------------------------- ImageJ ROIs
@@ -553,12 +557,9 @@ def write_imagej_rois(path, labels: np.ndarray, *, overwrite: bool = False) -> P
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise ValueError("karyo.nuclei.write_imagej_rois: `labels` must be 2-D")
-    objects = _bounding_boxes(labels)
     with atomic_path(path, overwrite=overwrite) as temporary:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for value, (row_slice, column_slice) in objects:
-                outline = trace_outline(labels[row_slice, column_slice] == value)
-                outline += (column_slice.start, row_slice.start)
+            for value, outline in _outlines(labels):
                 name = f"nucleus-{value:05d}"
                 info = zipfile.ZipInfo(f"{name}.roi", date_time=(1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
@@ -566,21 +567,110 @@ def write_imagej_rois(path, labels: np.ndarray, *, overwrite: bool = False) -> P
     return Path(path)
 
 
-def _bounding_boxes(labels: np.ndarray) -> list[tuple[int, tuple[slice, slice]]]:
-    """(label, (row slice, column slice)) for each label present, in label order."""
-    flat = labels.ravel()
-    if flat.size == 0 or flat.max() <= 0:
-        return []
-    rows, columns = np.nonzero(labels)
-    values = labels[rows, columns]
-    size = int(values.max()) + 1
-    first_row = np.full(size, labels.shape[0]); np.minimum.at(first_row, values, rows)  # noqa: E702
-    last_row = np.full(size, -1); np.maximum.at(last_row, values, rows)  # noqa: E702
-    first_column = np.full(size, labels.shape[1]); np.minimum.at(first_column, values, columns)  # noqa: E702
-    last_column = np.full(size, -1); np.maximum.at(last_column, values, columns)  # noqa: E702
-    present = np.flatnonzero(last_row >= 0)
-    return [(int(v), (slice(int(first_row[v]), int(last_row[v]) + 1),
-                      slice(int(first_column[v]), int(last_column[v]) + 1))) for v in present]
+def _outlines(labels: np.ndarray):
+    """(label, outline vertices in image pixel-corner coordinates) per nucleus, in label order."""
+    table = regionprops_table(labels, properties=("label", "bbox"))
+    boxes = zip(*(table[name].tolist() for name in ("label", "bbox-0", "bbox-1", "bbox-2",
+                                                    "bbox-3")), strict=True)
+    for value, min_y, min_x, max_y, max_x in boxes:
+        outline = trace_outline(labels[min_y:max_y, min_x:max_x] == value)
+        yield value, outline + (min_x, min_y)
+
+
+# ---------------------------------------------------------------- QuPath GeoJSON
+
+def geojson_features(labels: np.ndarray, table=None, *,
+                     classification: str | None = None) -> dict:
+    """The nuclei of a label image as a GeoJSON FeatureCollection of QuPath detections.
+
+    Parameters
+    ----------
+    labels : (M, N) array of non-negative integers
+        The label image.
+    table : DataFrame or mapping of columns, optional
+        Per-nucleus measurements with a ``label`` column (as from
+        :func:`karyo.nuclei.measure.measure`); each nucleus's numeric values
+        become its ``measurements``. Default: ``measure(labels)``.
+    classification : str, optional
+        A class name given to every nucleus (QuPath shows it and colours by it).
+
+    Returns
+    -------
+    collection : dict
+        ``{"type": "FeatureCollection", "features": [...]}``: one Feature per
+        nucleus, whose geometry is a Polygon (its outer outline along pixel
+        edges, in pixel coordinates x, y, a closed ring) and whose properties
+        are ``objectType: "detection"``, ``name`` (``nucleus-NNNNN``), the
+        optional ``classification`` and ``measurements`` (name -> number).
+
+    Notes
+    -----
+    The outline traces pixel edges (:func:`trace_outline`), so the polygon's
+    area equals the nucleus's pixel count when it has no holes. QuPath puts
+    (0, 0) at the top-left corner of the top-left pixel, as here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.zeros((4, 5), np.uint8)
+    >>> labels[1:3, 1:4] = 1
+    >>> feature = geojson_features(labels)["features"][0]
+    >>> feature["geometry"]["coordinates"][0]
+    [[1, 1], [4, 1], [4, 3], [1, 3], [1, 1]]
+    >>> feature["properties"]["objectType"], feature["properties"]["measurements"]["area"]
+    ('detection', 6)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 2:
+        raise ValueError(f"karyo.nuclei.geojson_features: `labels` must be 2-D, got "
+                         f"{labels.ndim}-D")
+    if classification is not None and not isinstance(classification, str):
+        raise TypeError("karyo.nuclei.geojson_features: `classification` must be a str, got "
+                        f"{classification!r}")
+    columns = _table_columns(measure(labels, as_frame=False) if table is None else table)
+    if "label" not in columns:
+        raise ValueError("karyo.nuclei.geojson_features: `table` has no `label` column")
+    row_of = {int(value): row for row, value in enumerate(columns["label"].tolist())}
+    numeric = {name: values for name, values in columns.items()
+               if values.dtype.kind in "biuf" and name != "label"}
+    features = []
+    for value, outline in _outlines(labels):
+        ring = outline.tolist() + [outline[0].tolist()]
+        row = row_of.get(value)
+        measurements = {} if row is None else {
+            name: _json_number(values[row]) for name, values in numeric.items()}
+        properties = {"objectType": "detection", "name": f"nucleus-{value:05d}"}
+        if classification is not None:
+            properties["classification"] = {"name": classification}
+        properties["measurements"] = {name: number for name, number in measurements.items()
+                                      if number is not None}
+        features.append({"type": "Feature", "id": f"nucleus-{value:05d}",
+                         "geometry": {"type": "Polygon", "coordinates": [ring]},
+                         "properties": properties})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _json_number(value):
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_geojson(path, labels: np.ndarray, table=None, *, classification: str | None = None,
+                  overwrite: bool = False) -> Path:
+    """Write :func:`geojson_features` to `path` (``STEM.geojson``), which QuPath imports.
+
+    In QuPath: File > Import objects from file (or drag the file onto the
+    image); each nucleus becomes a detection with its measurements.
+    """
+    collection = geojson_features(labels, table, classification=classification)
+    with atomic_path(path, overwrite=overwrite) as temporary:
+        with open(temporary, "w", encoding="utf-8") as stream:
+            json.dump(collection, stream, separators=(",", ":"))
+    return Path(path)
 
 
 # ---------------------------------------------------------------- one image, settings, summary
@@ -609,15 +699,22 @@ def write_image_outputs(outputs: ImageOutputs, result, *, overwrite: bool = Fals
         raise FileExistsError(f"{outputs.existing()[0]} exists; pass overwrite=True "
                               "(--overwrite) to replace it")
     metadata = {"image": result.name, "count": result.count, "threshold": result.threshold,
-                "settings": result.settings}
+                "settings": result.settings, "pixel_size": getattr(result, "pixel_size", None),
+                "image_dtype": str(np.asarray(result.image).dtype),
+                "flags": list(getattr(result, "flags", ())),
+                "nucleus_diameter": getattr(result, "nucleus_diameter", None),
+                "input": getattr(result, "input", "")}
     write_label_tiff(outputs.labels, result.labels, metadata=metadata, overwrite=overwrite)
-    table = result.table if result.table is not None else nucleus_table(result.labels,
-                                                                        result.image)
+    table = result.table if result.table is not None else measure(
+        result.labels, result.image, pixel_size=getattr(result, "pixel_size", None))
     write_table_csv(outputs.table, table, overwrite=overwrite)
-    write_overlay(outputs.overlay, result.image, result.labels, overwrite=overwrite)
+    write_overlay(outputs.overlay, result.image, result.labels, overwrite=overwrite,
+                  rejected=getattr(result, "rejected", None))
     write_thumbnail(outputs.thumbnail, result.image, overwrite=overwrite)
     if outputs.rois is not None:
         write_imagej_rois(outputs.rois, result.labels, overwrite=overwrite)
+    if outputs.geojson is not None:
+        write_geojson(outputs.geojson, result.labels, table, overwrite=overwrite)
     return outputs
 
 
@@ -668,19 +765,237 @@ def write_settings_toml(path, settings: Mapping, *, overwrite: bool = False,
     return Path(path)
 
 
-SUMMARY_COLUMNS = ("image", "status", "error", "count", "threshold", "seconds")
+#: The columns of ``summary.csv``: name -> (unit, meaning).
+SUMMARY_COLUMNS: dict[str, tuple[str, str]] = {
+    "image": ("", "the input, as given"),
+    "status": ("", "ok, or failed"),
+    "error": ("", "why the image failed (empty when ok)"),
+    "count": ("", "number of nuclei"),
+    "threshold": ("image units", "the foreground threshold used"),
+    "seconds": ("s", "time spent reading and segmenting the image"),
+    "nucleus_diameter_px": ("px", "the typical nucleus diameter the segmentation estimated"),
+    "flags": ("", "quality-control flags, ';'-separated (karyo.nuclei.segment.QC_FLAGS); empty "
+              "when all looks well"),
+    "pixel_size_um": ("um", "pixel size (from the file's metadata or --pixel-size); empty when "
+                      "unknown"),
+    "input": ("", "how the file became the segmented plane (axes, channel, z projection)"),
+    "labels_file": ("", "the label image (STEM_labels.tif)"),
+    "table_file": ("", "the per-nucleus table (STEM_nuclei.csv)"),
+    "overlay_file": ("", "the outlined, numbered full-size picture (STEM_overlay.png)"),
+    "thumbnail_file": ("", "the small picture (STEM_thumb.png)"),
+    "rois_file": ("", "the ImageJ ROIs (STEM_rois.zip, with --rois)"),
+    "geojson_file": ("", "the QuPath detections (STEM.geojson, with --geojson)"),
+}
+
+_OUTPUT_FILE_COLUMNS = {"labels_file": "labels", "table_file": "table",
+                        "overlay_file": "overlay", "thumbnail_file": "thumbnail",
+                        "rois_file": "rois", "geojson_file": "geojson"}
 
 
-def write_summary_csv(path, results: Iterable, *, overwrite: bool = False) -> Path:
-    """Write the run summary: one row per image (image, status, error, count, threshold,
-    seconds)."""
+def _optional_cell(value) -> str:
+    return "" if value is None else _format_cell(value)
+
+
+def write_summary_csv(path, results: Iterable, *, outputs: Mapping | None = None,
+                      overwrite: bool = False) -> Path:
+    """Write the run summary: one row per image, the columns of ``SUMMARY_COLUMNS``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (``summary.csv``).
+    results : iterable of ImageResult
+    outputs : mapping of str to ImageOutputs, optional
+        For each result's `name`, its files: their paths relative to the
+        summary's folder fill the ``*_file`` columns (empty for a failed image
+        or a file not asked for).
+    overwrite : bool, optional
+        Replace an existing file (else FileExistsError).
+
+    Returns
+    -------
+    path : Path
+    """
+    outputs = outputs or {}
+    folder = Path(path).parent
     with atomic_path(path, overwrite=overwrite) as temporary:
         with open(temporary, "w", newline="", encoding="utf-8") as stream:
             writer = csv.writer(stream)
             writer.writerow(SUMMARY_COLUMNS)
             for result in results:
-                writer.writerow([result.name, result.status, result.error or "",
-                                 result.count if result.ok else "",
-                                 _format_cell(result.threshold) if result.ok else "",
-                                 f"{result.seconds:.3f}"])
+                written = outputs.get(result.name)
+                files = []
+                for attribute in _OUTPUT_FILE_COLUMNS.values():
+                    file = getattr(written, attribute, None) if result.ok else None
+                    files.append("" if file is None else
+                                 Path(os.path.relpath(file, folder)).as_posix())
+                writer.writerow([
+                    result.name, result.status, result.error or "",
+                    result.count if result.ok else "",
+                    _format_cell(result.threshold) if result.ok else "",
+                    f"{result.seconds:.3f}",
+                    _optional_cell(getattr(result, "nucleus_diameter", None)),
+                    ";".join(getattr(result, "flags", ())),
+                    _optional_cell(getattr(result, "pixel_size", None)),
+                    getattr(result, "input", ""), *files])
     return Path(path)
+
+
+def _read_csv(path) -> tuple[list[str], list[list[str]]]:
+    with open(path, newline="", encoding="utf-8") as stream:
+        rows = list(csv.reader(stream))
+    return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def write_run_table(path, tables: Iterable[tuple[str, object]], *,
+                    overwrite: bool = False) -> Path:
+    """Write the run-wide ``nuclei.csv``: every image's nuclei, with an ``image`` column first.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (``nuclei.csv``).
+    tables : iterable of (str, path)
+        Each image's name (the ``image`` column) and its ``STEM_nuclei.csv``.
+        Columns absent from an image's table (the micrometre columns of an
+        image without a pixel size) are left empty in its rows.
+    overwrite : bool, optional
+        Replace an existing file (else FileExistsError).
+
+    Returns
+    -------
+    path : Path
+    """
+    tables = [(name, _read_csv(table)) for name, table in tables]
+    seen = {column for _, (header, _) in tables for column in header}
+    known = [column for column in COLUMNS if column in seen]
+    header = ["image"] + known + sorted(seen - set(known) - {"image"})
+    with atomic_path(path, overwrite=overwrite) as temporary:
+        with open(temporary, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(header)
+            for name, (columns, rows) in tables:
+                position = {column: index for index, column in enumerate(columns)}
+                for row in rows:
+                    writer.writerow([name] + [row[position[column]] if column in position
+                                              else "" for column in header[1:]])
+    return Path(path)
+
+
+# ---------------------------------------------------------------- CellProfiler's tables
+
+#: ``cellprofiler/Nuclei.csv``: CellProfiler's measurement name -> (karyo's
+#: column, how it is converted). ``"intensity"`` divides by the image's
+#: scale (CellProfiler measures images scaled to 0..1: an integer image is
+#: divided by its dtype's maximum, 255 or 65535); ``"degrees"`` converts
+#: scikit-image's orientation in radians to CellProfiler's degrees.
+CELLPROFILER_NUCLEI_COLUMNS: dict[str, tuple[str, str]] = {
+    "AreaShape_Area": ("area", ""),
+    "AreaShape_Perimeter": ("perimeter", ""),
+    "AreaShape_Eccentricity": ("eccentricity", ""),
+    "AreaShape_Solidity": ("solidity", ""),
+    "AreaShape_Extent": ("extent", ""),
+    "AreaShape_ConvexArea": ("area_convex", ""),
+    "AreaShape_EquivalentDiameter": ("equivalent_diameter_area", ""),
+    "AreaShape_MajorAxisLength": ("axis_major_length", ""),
+    "AreaShape_MinorAxisLength": ("axis_minor_length", ""),
+    "AreaShape_Orientation": ("orientation", "degrees"),
+    "AreaShape_Center_X": ("centroid_x", ""),
+    "AreaShape_Center_Y": ("centroid_y", ""),
+    "AreaShape_BoundingBoxMinimum_X": ("bbox_min_x", ""),
+    "AreaShape_BoundingBoxMinimum_Y": ("bbox_min_y", ""),
+    "AreaShape_BoundingBoxMaximum_X": ("bbox_max_x", ""),
+    "AreaShape_BoundingBoxMaximum_Y": ("bbox_max_y", ""),
+    "Location_Center_X": ("centroid_x", ""),
+    "Location_Center_Y": ("centroid_y", ""),
+    "Intensity_MeanIntensity_DNA": ("intensity_mean", "intensity"),
+    "Intensity_IntegratedIntensity_DNA": ("intensity_sum", "intensity"),
+    "Intensity_MinIntensity_DNA": ("intensity_min", "intensity"),
+    "Intensity_MaxIntensity_DNA": ("intensity_max", "intensity"),
+    "Number_Object_Number": ("label", ""),
+}
+
+_IMAGE_COLUMNS = ("ImageNumber", "FileName_DNA", "PathName_DNA", "Count_Nuclei",
+                  "Threshold_FinalThreshold_Nuclei", "Scaling_DNA")
+
+
+def intensity_scale(dtype) -> float:
+    """What CellProfiler divides an image of `dtype` by: its maximum for integers, else 1.
+
+    Examples
+    --------
+    >>> intensity_scale("uint8"), intensity_scale("uint16"), intensity_scale("float32")
+    (255.0, 65535.0, 1.0)
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind in "ui":
+        return float(np.iinfo(dtype).max)
+    return 1.0
+
+
+def _cellprofiler_value(text: str, conversion: str, scale: float) -> str:
+    if text == "" or not conversion:
+        return text
+    value = float(text)
+    value = math.degrees(value) if conversion == "degrees" else value / scale
+    return repr(value)
+
+
+def write_cellprofiler_tables(folder, images: Iterable[Mapping], *,
+                              overwrite: bool = False) -> tuple[Path, Path]:
+    """Write ``Image.csv`` and ``Nuclei.csv`` with CellProfiler's column names into `folder`.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Created if needed (``OUT/cellprofiler``: a folder of its own, so
+        nothing collides with karyo's files on case-insensitive disks).
+    images : iterable of mapping
+        One per successfully segmented image, in the run's order, with keys
+        ``number`` (ImageNumber, from 1), ``path`` (the input file),
+        ``count``, ``threshold`` (image units), ``dtype`` (of the segmented
+        image) and ``table`` (its ``STEM_nuclei.csv``).
+    overwrite : bool, optional
+        Replace existing files (else FileExistsError).
+
+    Returns
+    -------
+    image_csv, nuclei_csv : Path
+
+    Notes
+    -----
+    The definitions are CellProfiler's MeasureObjectSizeShape (scikit-image's
+    regionprops, orientation in degrees) and MeasureObjectIntensity, whose
+    intensities are those of the image scaled to 0..1 as CellProfiler loads
+    it: integer images divided by their dtype's maximum (``Scaling_DNA`` in
+    Image.csv), float images as they are. ``ObjectNumber`` is the nucleus's
+    label (1..count, as in the label image). See ``CELLPROFILER_NUCLEI_COLUMNS``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    images = list(images)
+    image_csv, nuclei_csv = folder / "Image.csv", folder / "Nuclei.csv"
+    with atomic_path(image_csv, overwrite=overwrite) as temporary:
+        with open(temporary, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(_IMAGE_COLUMNS)
+            for image in images:
+                scale = intensity_scale(image["dtype"])
+                source = Path(os.path.abspath(image["path"]))
+                writer.writerow([image["number"], source.name, source.parent.as_posix(),
+                                 image["count"], repr(float(image["threshold"]) / scale),
+                                 repr(scale)])
+    with atomic_path(nuclei_csv, overwrite=overwrite) as temporary:
+        with open(temporary, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["ImageNumber", "ObjectNumber", *CELLPROFILER_NUCLEI_COLUMNS])
+            for image in images:
+                scale = intensity_scale(image["dtype"])
+                columns, rows = _read_csv(image["table"])
+                position = {column: index for index, column in enumerate(columns)}
+                for row in rows:
+                    values = [_cellprofiler_value(row[position[column]], conversion, scale)
+                              if column in position else ""
+                              for column, conversion in CELLPROFILER_NUCLEI_COLUMNS.values()]
+                    writer.writerow([image["number"], row[position["label"]], *values])
+    return image_csv, nuclei_csv
