@@ -66,6 +66,27 @@ def test_empty_image_gives_nan_like_mahotas():
     assert np.isnan(center_of_mass(np.zeros((3, 4)))).all()
 
 
+@pytest.mark.parametrize("dtype", [np.int32, np.float64, np.uint8])
+def test_weights_summing_to_zero_give_nan_like_mahotas(dtype):
+    image = np.zeros((10, 10), dtype)
+    labels = np.zeros((10, 10), np.int32)
+    labels[5:] = 1
+    image[:5] = 10
+    if dtype != np.uint8:
+        image[7, 2], image[8, 6] = 5, -5  # label 1 weighs 0 but has a moment
+        image[9, 9] = 2
+        labels[9, 9] = 2
+        image[0, 0] = -image[:5].sum() + image[0, 0]
+    result = center_of_mass(image, labels)
+    expected = mahotas.center_of_mass(image, labels)
+    np.testing.assert_array_equal(np.isnan(result), np.isnan(expected))
+    np.testing.assert_allclose(result, expected, rtol=1e-12)
+    assert np.isnan(result[1]).all()
+    whole = np.array([[5, -5]], dtype) if dtype != np.uint8 else np.zeros((1, 2), dtype)
+    assert np.isnan(center_of_mass(whole)).all()
+    assert np.isnan(mahotas.center_of_mass(whole)).all()
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="labels"):
         center_of_mass(np.ones((3, 3)), np.ones((3, 4), int))

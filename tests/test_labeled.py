@@ -383,6 +383,17 @@ def test_remove_bordering_matches_mahotas(labels, rsize, per_axis):
     np.testing.assert_array_equal(inplace, expected)
 
 
+@given(labelled_images(max_label=8), st.integers(0, 3),
+       st.sampled_from([np.float64, np.float32, np.bool_]))
+def test_remove_bordering_of_float_and_bool_labels_matches_mahotas(labels, rsize, dtype):
+    values = labels.astype(dtype)
+    if dtype != np.bool_:
+        values[labels == 3] = 2.5  # labels are compared as they are, not rounded
+    result = labeled.remove_bordering(values, rsize)
+    assert result.dtype == values.dtype
+    np.testing.assert_array_equal(result, mahotas.labeled.remove_bordering(values, rsize))
+
+
 @given(labelled_images(max_label=8, max_ndim=2), st.booleans(),
        st.sampled_from([None, 1, 3]), st.sampled_from([None, 4, 10]))
 def test_filter_labeled_matches_mahotas(labels, bordering, min_size, max_size):

@@ -226,6 +226,22 @@ def test_open_close_cdilate_cerode_tophat_equal_mahotas(image, data):
                                   mahotas.cerode(image, other, Bc))
 
 
+@pytest.mark.parametrize("g", [12, 3, True, np.uint8(3), np.full((1, 8), 2, np.uint8),
+                               np.full((8, 1), 5, np.int32)])
+@pytest.mark.parametrize("dtype", [np.bool_, np.uint8, np.int16])
+def test_cdilate_mask_broadcasts_as_in_mahotas(g, dtype):
+    image = np.zeros((8, 8), dtype)
+    image[4, 4] = 1
+    image[1, 6] = 2 if dtype != np.bool_ else 1
+    for n in (1, 3):
+        result = morph.cdilate(image, g, n=n)
+        expected = mahotas.cdilate(image, g, n=n)
+        assert result.dtype == expected.dtype
+        np.testing.assert_array_equal(result, expected)
+    with pytest.raises(ValueError, match="`g`"):
+        morph.cdilate(image, np.ones((3, 8), dtype))
+
+
 def test_greyscale_morphology_rejects_bad_arguments():
     image = np.zeros((4, 4), np.uint8)
     with pytest.raises(ValueError, match="Bc"):
@@ -528,6 +544,24 @@ def test_cwatershed_tutorial_equal_mahotas(name, u2os_dir):
     assert lines.any()
     np.testing.assert_array_equal(morph.cwatershed(surface.astype(np.float32), seeds),
                                   expected_labels)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps,
+                    reason="long double is float64 on this platform")
+def test_cwatershed_long_double_equals_mahotas():
+    rng = np.random.default_rng(3)
+    surface = (rng.integers(0, 40, (15, 17)) / 7).astype(np.longdouble)
+    # two values that float64 cannot tell apart: the lower one must flood first
+    tiny = np.longdouble(2) ** -60
+    surface[7, 3], surface[7, 13] = 1 + tiny, 1
+    markers = np.zeros(surface.shape, np.int32)
+    markers[7, 0], markers[7, 16], markers[0, 8] = 1, 2, 3
+    surface[7, :] = np.maximum(surface[7, :], 1)
+    labels = morph.cwatershed(surface, markers)
+    np.testing.assert_array_equal(labels, mahotas.cwatershed(surface, markers))
+    with_nan = surface.copy()
+    with_nan[3, 3] = np.nan
+    assert morph.cwatershed(with_nan, markers)[3, 3] != 0
 
 
 @pytest.mark.parametrize("shape", [(2, 2), (2, 3), (3, 2), (4, 4), (2, 4)])

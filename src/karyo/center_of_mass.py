@@ -63,6 +63,8 @@ def center_of_mass(img: np.ndarray, labels: np.ndarray | None = None) -> np.ndar
                                        dtype=np.float64)
                 coords[axis] = np.dot(marginal, np.arange(img.shape[axis], dtype=np.float64))
             coords /= total
+        if total == 0:
+            coords[:] = np.nan  # weights that cancel out have no centre (as mahotas)
         return coords
     labels = as_array(labels, "center_of_mass", "labels", kinds=INTEGER_KINDS)
     if labels.shape != img.shape:
@@ -80,4 +82,6 @@ def center_of_mass(img: np.ndarray, labels: np.ndarray | None = None) -> np.ndar
                               np.ascontiguousarray(labels, dtype=np.int64).ravel(),
                               np.array(img.shape, np.int64), totals)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return totals[:, 1:] / totals[:, :1]
+        centres = totals[:, 1:] / totals[:, :1]
+    centres[totals[:, 0] == 0] = np.nan
+    return centres

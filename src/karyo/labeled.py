@@ -718,8 +718,9 @@ def remove_bordering(labeled: np.ndarray, rsize=1, out: np.ndarray | None = None
 
     Parameters
     ----------
-    labeled : ndarray of int
-        Labelled image.
+    labeled : ndarray
+        Labelled image: integer labels, or float (or bool) labels compared
+        as they are, as in mahotas.
     rsize : int or tuple of int, optional
         Width of the edge band, one value or one per axis (default 1: the
         regions touching the edge).
@@ -749,7 +750,9 @@ def remove_bordering(labeled: np.ndarray, rsize=1, out: np.ndarray | None = None
            [0, 2, 0],
            [0, 0, 0]])
     """
-    labels = as_array(labeled, "remove_bordering", "labeled", kinds=INTEGER_KINDS)
+    # any numeric labels, as in mahotas: float labels (from an image reader or
+    # a division) are compared as they are
+    labels = as_array(labeled, "remove_bordering", "labeled")
     if isinstance(rsize, tuple):
         if len(rsize) != labels.ndim:
             raise ValueError(f"karyo.remove_bordering: `rsize` has {len(rsize)} values; "
@@ -767,6 +770,13 @@ def remove_bordering(labeled: np.ndarray, rsize=1, out: np.ndarray | None = None
             index[axis] = band
             bordering.append(np.unique(labels[tuple(index)]))
     result = get_output(labels, out, "remove_bordering")
+    if labels.dtype.kind in "bf":
+        regions = np.unique(np.concatenate(bordering)) if bordering else np.empty(0)
+        removed = np.isin(labels, regions[regions != 0])
+        if result is not labels:
+            result[...] = labels
+        result[removed] = 0
+        return result
     regions = np.unique(np.concatenate(bordering)).astype(np.int64) if bordering \
         else np.empty(0, np.int64)
     _zero_regions(result, regions, source=None if result is labeled else labels)

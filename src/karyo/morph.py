@@ -425,8 +425,10 @@ def cdilate(f: np.ndarray, g: np.ndarray, Bc=None, n: int = 1) -> np.ndarray:
     ----------
     f : ndarray
         Binary or integer image (the marker).
-    g : ndarray
-        Conditioning image (the mask), same shape.
+    g : ndarray or number
+        Conditioning image (the mask): the shape of `f`, or one that
+        broadcasts to it, such as a single value (``np.minimum``'s rule, as
+        in mahotas).
     Bc : None, int or ndarray, optional
         Structuring element (default: the cross).
     n : int, optional
@@ -455,10 +457,14 @@ def cdilate(f: np.ndarray, g: np.ndarray, Bc=None, n: int = 1) -> np.ndarray:
     """
     marker = as_array(f, "cdilate", "f")
     check_dtype(marker, INTEGER_KINDS, "cdilate", "f")
-    mask = as_array(g, "cdilate", "g")
-    if mask.shape != marker.shape:
+    mask = as_array(g, "cdilate", "g", min_ndim=0)
+    if mask.ndim > marker.ndim or any(
+            m not in (1, s) for m, s in zip(mask.shape[::-1], marker.shape[::-1], strict=False)):
         raise ValueError(f"karyo.cdilate: `g` has shape {mask.shape}; expected {marker.shape} "
-                         "(the shape of `f`)")
+                         "(the shape of `f`) or a shape that broadcasts to it, such as a "
+                         "single value")
+    if isinstance(g, (bool, int, float)):
+        mask = g  # a Python number takes `f`'s dtype where it fits (numpy's rule, as mahotas)
     element = get_structuring_elem(marker, Bc)
     current = np.minimum(marker, mask)
     for _ in range(int(n)):
@@ -1065,7 +1071,8 @@ def cwatershed(surface: np.ndarray, markers: np.ndarray, Bc=None, return_lines: 
     Signal Processing 38, 1994) with mahotas's exact rules: seeds enter the
     queue in raster order; a popped pixel hands its label to every
     unlabelled neighbour, which enters with its own surface value; ties pop
-    in entry order (FIFO). 8- and 16-bit surfaces, and others holding at
+    in entry order (FIFO). A long double surface floods as the ranks of its
+    values. 8- and 16-bit surfaces, and others holding at
     most 65536 distinct values (flooded as their ranks), use a bucket queue:
     one ring buffer per value and a two-level bitmap to find the lowest;
     other surfaces use a binary heap keyed by (value, entry order). The
@@ -1088,8 +1095,14 @@ def cwatershed(surface: np.ndarray, markers: np.ndarray, Bc=None, return_lines: 
                          f"{relief.shape} (the shape of `surface`)")
     if relief.dtype == np.float16:
         relief = relief.astype(np.float32)
-    _check_kernel_dtype(relief, "cwatershed", "surface")
+    long_double = relief.dtype.kind == "f" and relief.dtype.itemsize > 8
+    if not long_double:
+        _check_kernel_dtype(relief, "cwatershed", "surface")
     element = as_structuring_element(Bc, relief.ndim, "cwatershed", dtype=relief.dtype)
+    if long_double:
+        # flooded as the ranks of its values: the same order, with no value
+        # merged into another as a cast to float64 could (NaN ranks last)
+        relief = np.unique(relief, return_inverse=True)[1].reshape(relief.shape)
     if relief.dtype.itemsize > 2 and relief.size:
         ranks = _ranks_if_few(relief)
         relief = ranks if ranks is not None else relief
