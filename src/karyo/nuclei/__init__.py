@@ -4,49 +4,28 @@ The application layer over the karyo library:
 
 - ``segment(image, recipe="default", **settings)``: one image's nuclei
   (``karyo.nuclei.segment``);
-- ``measure(labels, image)``: per-nucleus measurements (``karyo.nuclei.measure``);
+- ``measure(labels, image, pixel_size=None)``: per-nucleus measurements, whose
+  columns ``karyo.nuclei.measure.COLUMNS`` describes (``karyo.nuclei.measure``);
 - ``evaluate(labels, truth)``: agreement with a hand segmentation
   (``karyo.nuclei.evaluate``);
 - :func:`segment_many`: many images on all cores or a Dask cluster, with
   failures isolated (``karyo.nuclei.batch``);
-- ``karyo.nuclei.outputs`` and ``karyo.nuclei.report``: the files a batch
-  writes (label TIFF, overlay, CSV, ImageJ ROIs, HTML report).
+- :func:`segment_folder`: many image files into an output folder, resumable,
+  with the tables and the report (``karyo.nuclei.run``; what ``karyo
+  segment`` runs);
+- ``karyo.nuclei.images``: lab files (channels, z-stacks, pixel size) to the
+  2-D plane to segment; ``karyo.nuclei.outputs`` and ``karyo.nuclei.report``:
+  the files a run writes (label TIFF, overlay, CSV, ImageJ ROIs, GeoJSON,
+  CellProfiler tables, HTML report).
 """
 
 from __future__ import annotations
 
 from karyo.nuclei.batch import ImageResult, load_image, segment_many
+from karyo.nuclei.evaluate import evaluate
+from karyo.nuclei.measure import measure
+from karyo.nuclei.run import segment_folder
+from karyo.nuclei.segment import segment
 
-__all__ = ["ImageResult", "evaluate", "load_image", "measure", "segment", "segment_many"]
-
-# Bind the functions over their same-named submodules (importing a submodule
-# sets the package attribute to the module). A module that is not importable
-# yet leaves a lazy lookup that raises a clear ImportError on use.
-try:
-    from karyo.nuclei.segment import segment
-except ImportError:
-    globals().pop("segment", None)
-try:
-    from karyo.nuclei.measure import measure
-except ImportError:
-    globals().pop("measure", None)
-try:
-    from karyo.nuclei.evaluate import evaluate
-except ImportError:
-    globals().pop("evaluate", None)
-
-_LAZY = {"segment": "karyo.nuclei.segment", "measure": "karyo.nuclei.measure",
-         "evaluate": "karyo.nuclei.evaluate"}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        module = importlib.import_module(_LAZY[name])
-        try:
-            return getattr(module, name)
-        except AttributeError:
-            raise ImportError(f"karyo.nuclei.{name} is not available: {_LAZY[name]} does not "
-                              f"define {name}()") from None
-    raise AttributeError(f"module 'karyo.nuclei' has no attribute {name!r}")
+__all__ = ["ImageResult", "evaluate", "load_image", "measure", "segment", "segment_folder",
+           "segment_many"]
