@@ -284,8 +284,9 @@ def test_evaluate_prints_metrics_per_image_and_mean(tmp_path, capsys, segment_al
         truth = segment_alone(np.where(image > 60, image, 0)).labels.astype(np.uint16)
         truths[Path(path).stem] = truth
         tifffile.imwrite(truth_dir / f"{Path(path).stem}.tif", truth)
-    status, stdout, _ = _run(["evaluate", out, truth_dir], capsys)
+    status, stdout, stderr = _run(["evaluate", out, truth_dir], capsys)
     assert status == 0
+    assert "jaccard_index is Coelho et al." in stderr and "can exceed 1" in stderr
     header, *rows = [line.split("\t") for line in stdout.splitlines()]
     assert header[0] == "image" and [row[0] for row in rows] == ["cells-0", "cells-1", "mean"]
     for row in rows[:2]:
@@ -435,3 +436,33 @@ def test_every_bad_file_is_one_line_and_the_rest_completes(tmp_path, capsys, seg
         sum(fragment is not None for fragment in expected.values())
     chatter = [line for line in lines if not line.startswith(("karyo: error:", "["))]
     assert not chatter, chatter
+
+
+def test_columns_command_prints_the_data_dictionary(capsys):
+    from karyo.nuclei.measure import COLUMNS
+    from karyo.nuclei.outputs import SUMMARY_COLUMNS
+
+    status, stdout, _ = _run(["columns"], capsys)
+    assert status == 0
+    names = [line.split()[0] for line in stdout.splitlines() if line and line[0] != " "
+             and not line.endswith(":")]
+    assert names == list(COLUMNS) + list(SUMMARY_COLUMNS)
+    assert "[um^2]" in stdout
+
+
+def test_segment_writes_geojson_cellprofiler_and_run_table(tmp_path, capsys, segment_alone):
+    write_image_folder(tmp_path / "in", n_good=2, bad=False)
+    out = tmp_path / "out"
+    status, _, _ = _run(["segment", tmp_path / "in", "--out", out, "-j", 1, "--geojson",
+                         "--table-style", "cellprofiler", "--pixel-size", "0.5"], capsys)
+    assert status == 0
+    summary = _summary(out)
+    for name, row in summary.items():
+        assert row["geojson_file"] == f"{Path(name).stem}.geojson"
+        assert (out / row["geojson_file"]).is_file()
+    with open(out / "nuclei.csv", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert {Path(row["image"]).name for row in rows} <= set(summary)
+    assert all(float(row["area_um2"]) == int(row["area"]) * 0.25 for row in rows)
+    assert (out / "cellprofiler" / "Image.csv").is_file()
+    assert (out / "cellprofiler" / "Nuclei.csv").is_file()

@@ -277,11 +277,9 @@ def expand_inputs(arguments: Sequence[str]) -> tuple[list[str], list[str]]:
     return paths, problems
 
 
-def _default_settings(recipe: str) -> dict | None:
-    try:
-        from karyo.nuclei.segment import DEFAULT_SETTINGS, RECIPES
-    except ImportError:
-        return None
+def _default_settings(recipe: str) -> dict:
+    from karyo.nuclei.segment import DEFAULT_SETTINGS, RECIPES
+
     if recipe not in RECIPES:
         raise UsageError(f"unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}")
     return dict(DEFAULT_SETTINGS.get(recipe, {}))
@@ -467,10 +465,8 @@ DEMO_DIAMETER = (30, 120)
 
 
 def _command_demo(arguments) -> int:
-    try:
-        from karyo.demos import load
-    except ImportError as error:
-        raise UsageError(f"the demo image is not available: {error}") from None
+    from karyo.demos import load
+
     image, truth = load("synthetic_nuclei", return_labels=True)
     if arguments.diameter is None:
         # The demo's nuclei are 30-90 px across; the default range suits U2OS
@@ -565,10 +561,8 @@ def _read_labels(path: Path) -> np.ndarray:
 
 
 def _command_evaluate(arguments) -> int:
-    try:
-        from karyo.nuclei.evaluate import evaluate
-    except ImportError as error:
-        raise UsageError(f"evaluation is not available: {error}") from None
+    from karyo.nuclei.evaluate import SCORE_DESCRIPTIONS, evaluate
+
     predictions = _label_files(arguments.pred_dir)
     truths = _label_files(arguments.truth_dir)
     names = sorted(set(predictions) & set(truths))
@@ -595,8 +589,6 @@ def _command_evaluate(arguments) -> int:
         print("\t".join(["image", *columns]))
         for name, metrics in [*rows.items(), ("mean", means)]:
             print("\t".join([name, *(_format_metric(metrics[column]) for column in columns)]))
-        from karyo.nuclei.evaluate import SCORE_DESCRIPTIONS
-
         print(f"karyo: note: jaccard_index is {SCORE_DESCRIPTIONS['jaccard_index']}; "
               "'karyo evaluate --help' explains every column", file=sys.stderr)
     unmatched = len(set(predictions) ^ set(truths))
