@@ -444,3 +444,9 @@ def test_pil_errors_name_the_file(tmp_path):
         pil.imread(tmp_path / "text.png")
     with pytest.raises(ValueError, match="cannot store"):
         pil.imsave(tmp_path / "x.png", np.zeros((2, 2), np.float64))
+
+
+def test_freeimage_import_raises_oserror_as_mahotas_without_the_library():
+    # mahotas raises OSError where FreeImage is absent; karyo never binds it
+    with pytest.raises(OSError, match="karyo.io.imread"):
+        from karyo.io import freeimage  # noqa: F401

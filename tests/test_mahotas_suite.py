@@ -46,6 +46,9 @@ KNOWN_DIFFERENCES = {
 }
 # mahotas skips these itself where the FreeImage C library is absent
 EXPECTED_SKIPS = ("test_freeimage.py::",)
+# private mahotas names that karyo provides on purpose: a table that code
+# written for mahotas reads (mahotas's own test_cooccurence3 does)
+PROVIDED_PRIVATE = {"mahotas.features.texture._3d_deltas"}
 
 
 def _is_private(name: str) -> bool:
@@ -89,9 +92,9 @@ class _Renamer(ast.NodeTransformer):
         return node
 
 
-def _mahotas_bindings(tree: ast.Module) -> tuple[set[str], dict[str, str]]:
-    """Names bound to mahotas objects, and those bound to private ones (-> what)."""
-    public: set[str] = set()
+def _mahotas_bindings(tree: ast.Module) -> tuple[dict[str, str], dict[str, str]]:
+    """Names bound to public mahotas objects and to private ones, each -> its dotted name."""
+    public: dict[str, str] = {}
     private: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -101,20 +104,20 @@ def _mahotas_bindings(tree: ast.Module) -> tuple[set[str], dict[str, str]]:
                     if alias.asname and _public_prefix(alias.name) != alias.name:
                         private[bound] = alias.name
                     else:
-                        public.add(bound)
+                        public[bound] = alias.name if alias.asname else bound
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
                 and node.module.split(".")[0] == "mahotas":
             for alias in node.names:
                 full = f"{node.module}.{alias.name}"
                 bound = alias.asname or alias.name
-                if _public_prefix(full) != full:
+                if _public_prefix(full) != full and full not in PROVIDED_PRIVATE:
                     private[bound] = full
                 else:
-                    public.add(bound)
+                    public[bound] = full
     return public, private
 
 
-def _private_uses(node: ast.AST, public: set[str], private: dict[str, str]) -> set[str]:
+def _private_uses(node: ast.AST, public: dict[str, str], private: dict[str, str]) -> set[str]:
     """What private mahotas pieces `node` touches: names, attributes, imports."""
     uses: set[str] = set()
     for child in ast.walk(node):
@@ -125,7 +128,9 @@ def _private_uses(node: ast.AST, public: set[str], private: dict[str, str]) -> s
             while isinstance(root, ast.Attribute):
                 root = root.value
             if isinstance(root, ast.Name) and (root.id in public or root.id in private):
-                uses.add(ast.unparse(child))
+                dotted = {**public, **private}[root.id] + ast.unparse(child)[len(root.id):]
+                if dotted not in PROVIDED_PRIVATE:
+                    uses.add(dotted)
         elif isinstance(child, ast.Import):
             uses.update(a.name for a in child.names if a.name.split(".")[0] == "mahotas"
                         and _public_prefix(a.name) != a.name)
@@ -158,7 +163,7 @@ def _without_private_imports(statement: ast.stmt) -> list[ast.stmt]:
         aliases = []
         for alias in statement.names:
             full = f"{statement.module}.{alias.name}"
-            if _public_prefix(full) == full:
+            if _public_prefix(full) == full or full in PROVIDED_PRIVATE:
                 aliases.append(alias)
             else:
                 placeholders.append(alias.asname or alias.name)
@@ -242,6 +247,7 @@ def pytest_runtest_logreport(report):
     if report.when == "call" or report.outcome != "passed":
         if report.skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+            reason = reason.removeprefix("Skipped: ")
             _results[nodeid] = ["skipped", reason]
         elif nodeid not in _results or _results[nodeid][0] == "passed":
             message = "" if report.passed else str(report.longrepr)[-2000:]
@@ -327,7 +333,8 @@ def test_mahotas_suite_on_karyo(tmp_path):
         groups["skipped"]
     # every private test the rewrite marked was collected and counted as such
     assert {nodeid.split("[")[0] for nodeid in groups["private"]} == set(private)
-    assert counts["passed"] >= 300
+    # mahotas 1.4.19 has 277 public tests (all pass on mahotas); all but test_float16 here
+    assert counts["passed"] >= 276
 
 
 def test_port_takes_out_only_private_pieces():
@@ -352,6 +359,10 @@ def test_port_takes_out_only_private_pieces():
         def test_local_import():
             from mahotas.labeled import _as_labeled
             _as_labeled
+
+        def test_provided_table():
+            from mahotas.features import texture
+            assert len(texture._3d_deltas) == 13
         """)
     ported, private = port_test_file(source)
     assert set(private) == {"test_uses_helper", "test_uses_name", "test_local_import"}

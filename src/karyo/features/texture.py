@@ -21,6 +21,9 @@ haralick_labels = ["Angular Second Moment", "Contrast", "Correlation",
 _DIRECTIONS_2D = [(0, 1), (1, 1), (1, 0), (1, -1)]
 _DIRECTIONS_3D = [(1, 0, 0), (1, 1, 0), (0, 1, 0), (1, -1, 0), (0, 0, 1), (1, 0, 1), (0, 1, 1),
                   (1, 1, 1), (1, -1, 1), (1, 0, -1), (0, 1, -1), (1, 1, -1), (1, -1, -1)]
+# mahotas's name for the same table, which code written for mahotas reads to
+# loop over the 3-D directions (mahotas's own tests do)
+_3d_deltas = _DIRECTIONS_3D
 
 
 # The co-occurrence matrix has (f.max() + 1)**2 int32 cells: 1 GiB at this limit.
