@@ -378,3 +378,71 @@ def test_port_takes_out_only_private_pieces():
     decorated = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)
                  and node.decorator_list}
     assert decorated == set(private)
+
+
+# runs each script given on the command line as __main__, headless, and
+# records whether it ran to the end into the JSON file named first
+_DEMO_RUNNER = '''
+import json
+import runpy
+import sys
+import traceback
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+plt.show = lambda *args, **kwargs: None
+outcomes = {}
+for script in sys.argv[2:]:
+    plt.close("all")
+    try:
+        runpy.run_path(script, run_name="__main__")
+        outcomes[script.rsplit("/", 1)[-1]] = "ran"
+    except BaseException:  # noqa: B036 (a demo may call sys.exit)
+        outcomes[script.rsplit("/", 1)[-1]] = traceback.format_exc()[-2000:]
+with open(sys.argv[1], "w") as handle:
+    json.dump(outcomes, handle)
+'''
+
+
+def port_demo(source: str) -> str:
+    """A mahotas demo script with its imports renamed to karyo."""
+    tree = _Renamer().visit(ast.parse(source))
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+@pytest.mark.slow
+def test_mahotas_demo_scripts_run_on_karyo(tmp_path):
+    scripts = sorted(p for p in (MAHOTAS_DIR / "demos").glob("*.py") if p.name != "__init__.py")
+    # beside their data folder, as in mahotas (scripts read data/ next to __file__)
+    ported = tmp_path / "karyo_demos"
+    shutil.copytree(MAHOTAS_DIR / "demos" / "data", ported / "data")
+    for script in scripts:
+        (ported / script.name).write_text(port_demo(script.read_text()))
+    # superpixels.py reads 'mahotas/demos/data/luispedro.jpg' from the working folder
+    working = tmp_path / "working"
+    shutil.copytree(MAHOTAS_DIR / "demos" / "data", working / "mahotas" / "demos" / "data")
+    runner = tmp_path / "run_demos.py"
+    runner.write_text(_DEMO_RUNNER)
+    env = dict(os.environ, MPLBACKEND="Agg")
+    runs = {}
+    for library, folder in (("mahotas", MAHOTAS_DIR / "demos"), ("karyo", ported)):
+        results = tmp_path / f"{library}.json"
+        runs[library] = (results, subprocess.Popen(
+            [sys.executable, str(runner), str(results),
+             *(str(folder / script.name) for script in scripts)],
+            cwd=working, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+    outcomes = {}
+    for library, (results, process) in runs.items():
+        _, errors = process.communicate(timeout=900)
+        assert results.exists(), f"the {library} demo runner stopped:\n{errors[-4000:]}"
+        outcomes[library] = json.loads(results.read_text())
+    on_mahotas = sorted(name for name, outcome in outcomes["mahotas"].items() if outcome == "ran")
+    on_karyo = sorted(name for name, outcome in outcomes["karyo"].items() if outcome == "ran")
+    print(f"mahotas demo scripts: {len(on_mahotas)} of {len(scripts)} run on mahotas, "
+          f"{len(set(on_mahotas) & set(on_karyo))} of those on karyo")
+    failing = {name: outcomes["karyo"][name] for name in on_mahotas if name not in on_karyo}
+    assert not failing, "\n\n".join(f"{name}:\n{trace}" for name, trace in failing.items())
+    assert len(on_mahotas) == len(scripts), outcomes["mahotas"]
