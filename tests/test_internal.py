@@ -172,3 +172,43 @@ def test_threads_set_to_one_keep_every_kernel_on_the_calling_thread(monkeypatch)
     monkeypatch.setattr(karyo.internal, "_executor", _NoThreads())
     for call, expected in zip(calls, threaded, strict=True):
         np.testing.assert_array_equal(call(), expected)
+
+
+def test_threads_setting_is_public_and_restored(monkeypatch):
+    monkeypatch.setattr(karyo.internal, "THREADS", karyo.internal.THREADS)
+    default = min(4, karyo.internal.available_cores())
+    previous = karyo.set_threads(3)
+    assert karyo.get_threads() == karyo.internal.THREADS == 3
+    assert karyo.set_threads(None) == 3 and karyo.get_threads() == default
+    karyo.set_threads(previous)
+    with karyo.threads(1) as n:
+        assert n == karyo.get_threads() == 1
+    assert karyo.get_threads() == previous
+    with pytest.raises(RuntimeError), karyo.threads(2):
+        raise RuntimeError("the setting is restored on the way out")
+    assert karyo.get_threads() == previous
+    for bad, error in ((0, ValueError), (-2, ValueError), (True, TypeError), (1.5, TypeError),
+                       ("2", TypeError)):
+        with pytest.raises(error, match="`n`"):
+            karyo.set_threads(bad)
+    assert karyo.get_threads() == previous
+
+
+def test_threads_one_keeps_kernels_on_the_calling_thread(monkeypatch):
+    image = np.random.default_rng(2).integers(0, 256, (600, 700)).astype(np.uint8)
+    expected = karyo.gaussian_filter(image, 3.0)
+    monkeypatch.setattr(karyo.internal, "_executor", _NoThreads())
+    with karyo.threads(1):
+        np.testing.assert_array_equal(karyo.gaussian_filter(image, 3.0), expected)
+        assert karyo.fullhistogram(image).sum() == image.size
+
+
+def test_more_threads_than_the_pool_grows_it(monkeypatch):
+    monkeypatch.setattr(karyo.internal, "_executor", None)
+    image = np.random.default_rng(3).integers(0, 256, (800, 900)).astype(np.uint8)
+    expected = karyo.gaussian_filter(image, 2.0)
+    with karyo.threads(2):
+        karyo.gaussian_filter(image, 2.0)
+    with karyo.threads(6):
+        np.testing.assert_array_equal(karyo.gaussian_filter(image, 2.0), expected)
+        assert karyo.internal._executor._max_workers == 6

@@ -7,7 +7,9 @@ the function, the argument and what was expected.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -24,6 +26,9 @@ __all__ = [
     "odd_sized",
     "strips",
     "INTEGER_KINDS",
+    "get_threads",
+    "set_threads",
+    "threads",
     "PERIMETER_CODE_VALUES",
 ]
 
@@ -259,7 +264,116 @@ def in_threads(function, chunks: list, size: int) -> None:
         for chunk in chunks:
             function(*chunk)
         return
-    if _executor is None:
+    if _executor is None or _executor._max_workers < THREADS:
+        if _executor is not None:
+            _executor.shutdown(wait=False)
         _executor = ThreadPoolExecutor(THREADS, thread_name_prefix="karyo")
     for future in [_executor.submit(function, *chunk) for chunk in chunks]:
         future.result()
+
+
+def get_threads() -> int:
+    """How many threads karyo's kernels use (see :func:`set_threads`).
+
+    Returns
+    -------
+    n : int
+
+    Examples
+    --------
+    >>> import karyo
+    >>> karyo.get_threads() >= 1
+    True
+    """
+    return THREADS
+
+
+def set_threads(n: int | None) -> int:
+    """Set how many threads karyo's kernels share an image between.
+
+    Parameters
+    ----------
+    n : int or None
+        A positive number of threads; 1 keeps every kernel on the calling
+        thread. None restores the default: the cores this process may run
+        on, at most 4.
+
+    Returns
+    -------
+    previous : int
+        The number before the call, to restore it later.
+
+    Raises
+    ------
+    TypeError
+        If `n` is not an int (or None).
+    ValueError
+        If `n` is below 1.
+
+    See Also
+    --------
+    threads : the same for a ``with`` block.
+
+    Notes
+    -----
+    The setting is for the whole process (it replaces writing to
+    ``karyo.internal.THREADS``). Results do not depend on it: each kernel
+    gives the same bits with any number of threads.
+
+    Examples
+    --------
+    >>> import karyo
+    >>> previous = karyo.set_threads(1)
+    >>> karyo.get_threads()
+    1
+    >>> _ = karyo.set_threads(previous)
+    """
+    global THREADS
+    if n is None:
+        n = min(4, available_cores())
+    elif isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"karyo.set_threads: `n` must be a positive int or None, got {n!r}")
+    elif n < 1:
+        raise ValueError(f"karyo.set_threads: `n` must be at least 1, got {n}")
+    previous, THREADS = THREADS, int(n)
+    return previous
+
+
+@contextlib.contextmanager
+def threads(n: int | None) -> Iterator[int]:
+    """Use `n` threads in karyo's kernels inside a ``with`` block.
+
+    Parameters
+    ----------
+    n : int or None
+        As for :func:`set_threads`.
+
+    Yields
+    ------
+    n : int
+        The number of threads in effect inside the block.
+
+    See Also
+    --------
+    set_threads : the same setting, outside a block.
+
+    Notes
+    -----
+    The previous number is restored when the block ends, also on an
+    exception. Like :func:`set_threads`, the setting is for the whole
+    process, so blocks in concurrent Python threads should agree on `n`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import karyo
+    >>> with karyo.threads(1):
+    ...     smooth = karyo.gaussian_filter(np.zeros((64, 64)), 2.0)
+    >>> smooth.shape
+    (64, 64)
+    """
+    previous = set_threads(n)
+    try:
+        yield THREADS
+    finally:
+        set_threads(previous)
