@@ -75,3 +75,19 @@ from . import (
     segmentation,
     thresholding,
 )
+
+# everything `from karyo import *` gives: mahotas's names (its __all__ but `test`),
+# karyo's additions, and the thematic modules
+__all__ = [
+    "__version__", "as_rgb", "bbox", "border", "borders", "bwperim", "cdilate", "center_of_mass",
+    "cerode", "citation", "citation_text", "close", "close_holes", "colors", "convolve",
+    "convolve1d", "croptobbox", "cwatershed", "daubechies", "demos", "dilate", "disk", "distance",
+    "dog", "edge", "erode", "euler", "features", "find", "fullhistogram", "gaussian_filter",
+    "gaussian_filter1d", "get_structuring_elem", "get_threads", "haar", "hitmiss", "idaubechies",
+    "ihaar", "imread", "imresize", "imsave", "interpolate", "io", "label", "labeled",
+    "labeled_sum", "laplacian_2D", "locmax", "locmin", "majority_filter", "mean_filter",
+    "median_filter", "moments", "morph", "open", "otsu", "overlay", "polygon", "rank_filter", "rc",
+    "regmax", "regmin", "resize", "resize_to", "rgb2gray", "rgb2grey", "rgb2sepia", "segmentation",
+    "set_threads", "short_citation_text", "sobel", "soft_threshold", "stretch", "stretch_rgb",
+    "template_match", "thin", "threads", "thresholding", "wavelet_center", "wavelet_decenter",
+]
