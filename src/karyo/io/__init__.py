@@ -409,3 +409,16 @@ def error_imsave(*args, **kwargs):
 
 _MISSING_BACKEND = ("karyo.{function} needs Pillow (and tifffile for TIFF): "
                     "pip install pillow tifffile")
+
+
+def __getattr__(name: str):
+    # mahotas.io.freeimage binds the FreeImage C library and raises OSError on
+    # import where it is absent; karyo never binds it (Pillow and tifffile read
+    # the same formats), so `from karyo.io import freeimage` raises the same
+    # OSError and code that guards that import takes its fallback
+    if name == "freeimage":
+        raise OSError("karyo.io.freeimage: karyo does not bind the FreeImage library (as "
+                      "mahotas does where it is installed); use karyo.io.imread and "
+                      "karyo.io.imsave, which read and write the same formats through Pillow "
+                      "and tifffile")
+    raise AttributeError(f"module 'karyo.io' has no attribute {name!r}")
