@@ -68,3 +68,26 @@ def with_layout(array: np.ndarray, layout: str) -> np.ndarray:
         array = array.copy()
         array.flags.writeable = False
     return array
+
+
+def assert_column_matches_skimage(name: str, ours, theirs, axis_major_length) -> None:
+    """One column of a per-label table against scikit-image's, to its rounding.
+
+    scikit-image takes the axis lengths from the eigenvalues of the inertia
+    tensor (``numpy.linalg.eigvalsh``), which are right to a few ulps of the
+    larger eigenvalue; the square root turns that rounding into up to about
+    ``sqrt(eps) * axis_major_length``. So a line of pixels, whose minor axis is
+    exactly 0 (karyo computes the moments in exact integers), can come out
+    1e-7 wide there: that much is allowed on ``axis_minor_length``.
+    """
+    ours = np.asarray(ours, np.float64)
+    theirs = np.asarray(theirs, np.float64)
+    if name == "orientation":  # -pi/2 and pi/2 are the same axis: compare the doubled angle
+        ours, theirs = np.sin(2 * ours), np.sin(2 * theirs)
+    atol = np.full(theirs.shape, 1e-7)
+    if name == "axis_minor_length":
+        rounding = 2 * np.sqrt(np.finfo(np.float64).eps) * np.asarray(axis_major_length)
+        atol = np.maximum(atol, rounding)
+    close = np.abs(ours - theirs) <= atol + 1e-9 * np.abs(theirs)
+    close |= (np.isnan(ours) & np.isnan(theirs))
+    assert close.all(), (name, ours[~close], theirs[~close])

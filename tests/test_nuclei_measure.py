@@ -8,7 +8,7 @@ import mahotas
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import load_u2os
+from conftest import assert_column_matches_skimage, load_u2os
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -54,11 +54,8 @@ def assert_same_table(table: dict, expected: dict) -> None:
     for name in MEASURE_COLUMNS:
         assert len(table[name]) == len(expected[name]), name
         if len(expected[name]):
-            ours = np.asarray(table[name], np.float64)
-            theirs = np.asarray(expected[name], np.float64)
-            if name == "orientation":  # -pi/2 and pi/2 are the same axis
-                ours, theirs = np.sin(2 * ours), np.sin(2 * theirs)
-            np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-7, err_msg=name)
+            assert_column_matches_skimage(name, table[name], expected[name],
+                                          expected["axis_major_length"])
 
 
 def views(array: np.ndarray) -> dict[str, np.ndarray]:
