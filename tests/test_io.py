@@ -268,7 +268,7 @@ def test_permission_error_is_reported_with_the_file(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(kio, "open", refuse, raising=False)
+    monkeypatch.setattr(kio.image_files, "open", refuse, raising=False)
     with pytest.raises(PermissionError) as error:
         kio.imread(path)
     _assert_names_file(error, path)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tifffile
 
+import karyo.io as kio
 from karyo import demos
 from karyo.nuclei.batch import load_image, segment_many
 from karyo.nuclei.images import ImageInputError, dna_plane, guess_axes, read_dna_image
@@ -191,6 +192,33 @@ def test_given_pixel_size_overrides_bad_metadata(tmp_path, dna):
     with pytest.raises(TypeError, match="`pixel_size`"):
         read_dna_image(tmp_path / "negative.ome.tif", channel=1, pixel_size="0.2")
 
+
+def test_too_many_pixels_are_refused_before_reading_naming_file_count_and_limit(tmp_path):
+    from test_io import _png_claiming, _tiff_claiming
+
+    _tiff_claiming(tmp_path / "bomb.tif", 60_000, 60_000)
+    _png_claiming(tmp_path / "bomb.png", 100_000, 100_000)
+    for name, pixels in (("bomb.tif", 3_600_000_000), ("bomb.png", 10_000_000_000)):
+        with pytest.raises(kio.ImageTooLargeError) as refused:
+            read_dna_image(tmp_path / name)
+        message = str(refused.value)
+        assert str(tmp_path / name) in message and "\n" not in message, message
+        assert f"{pixels} pixels" in message and f"limit of {kio.MAX_PIXELS}" in message
+
+
+def test_the_pixel_limit_is_karyo_ios_and_counts_every_plane(tmp_path, dna, monkeypatch):
+    stack = np.stack([dna[:32, :32]] * 6).reshape(3, 2, 32, 32)
+    tifffile.imwrite(tmp_path / "hyper.tif", stack, imagej=True, metadata={"axes": "ZCYX"})
+    tifffile.imwrite(tmp_path / "pages.tif", stack.reshape(6, 32, 32))
+    tifffile.imwrite(tmp_path / "rgb.tif", np.zeros((32, 32, 3), np.uint8), photometric="rgb")
+    monkeypatch.setattr(kio, "MAX_PIXELS", 6 * 32 * 32 - 1)
+    for name, kwargs in (("hyper.tif", {"channel": 1}), ("pages.tif", {"z": 0})):
+        with pytest.raises(kio.ImageTooLargeError, match=f"claims {6 * 32 * 32} pixels"):
+            read_dna_image(tmp_path / name, **kwargs)
+    assert read_dna_image(tmp_path / "rgb.tif").image.shape == (32, 32)  # samples are not pixels
+    monkeypatch.setattr(kio, "MAX_PIXELS", 6 * 32 * 32)
+    assert np.array_equal(read_dna_image(tmp_path / "hyper.tif", channel=1, z=2).image,
+                          dna[:32, :32])
 
 # ---------------------------------------------------------------- arrays: the one channel rule
 

@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from . import _read, _read_with_pillow, _save, _write_with_pillow
+from .image_files import read_image, write_image
 
 __all__ = ["imread", "imsave"]
 
@@ -52,7 +52,7 @@ def imread(filename: str | os.PathLike, as_grey: bool = False) -> np.ndarray:
            [0, 1, 0],
            [0, 0, 1]], dtype=uint8)
     """
-    return _read(filename, as_grey, None, tiff_reader=_read_with_pillow)
+    return read_image(filename, as_grey, tiff_with="pillow")
 
 
 def imsave(filename: str | os.PathLike, array) -> None:
@@ -81,5 +81,4 @@ def imsave(filename: str | os.PathLike, array) -> None:
     >>> pil.imread(path).tolist()
     [[7, 7, 7], [7, 7, 7]]
     """
-    _save(filename, array,
-          tiff_writer=lambda path, image: _write_with_pillow(path, image, path.suffix.lower()))
+    write_image(filename, array, tiff_with="pillow")

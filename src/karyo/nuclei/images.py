@@ -31,6 +31,15 @@ from pathlib import Path
 
 import numpy as np
 
+from karyo.io.image_files import (
+    TIFF_SIGNATURES,
+    ImageReadError,
+    ImageTooLargeError,
+    imread,
+    refuse_too_many_pixels,
+    tifffile_quiet,
+)
+
 __all__ = ["INPUT_SETTINGS", "VENDOR_SUFFIXES", "DnaImage", "ImageInputError", "dna_plane",
            "guess_axes", "read_dna_image"]
 
@@ -482,6 +491,9 @@ def read_dna_image(source, channel: int | str | None = None, *, z: int | str | N
         metadata's axes do not match the pixels; the metadata's pixel size is
         zero, negative, empty, non-square or in an unknown unit; a vendor file
         without bioio. Each message starts with the file.
+    karyo.io.ImageTooLargeError
+        The file's header claims more pixels (all planes) than
+        ``karyo.io.MAX_PIXELS``; refused before its pixels are read.
     FileNotFoundError, IsADirectoryError, PermissionError, karyo.io.ImageReadError
         The file cannot be read (see :func:`karyo.io.imread`).
 
@@ -546,8 +558,6 @@ def _checked_pixel_size(value) -> float:
 
 
 def _read_file(path: Path, where: str) -> _Found:
-    from karyo.io import ImageReadError, imread
-
     if not path.exists():
         raise FileNotFoundError(f"no such file: {where}")
     if path.is_dir():
@@ -557,7 +567,7 @@ def _read_file(path: Path, where: str) -> _Found:
     if path.suffix.lower() in VENDOR_SUFFIXES:
         return _read_with_bioio(path, where)
     with open(path, "rb") as stream:
-        is_tiff = stream.read(4) in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+        is_tiff = stream.read(4) in TIFF_SIGNATURES
     if not is_tiff:
         return _Found(imread(path))
     found = _tiff_metadata(path, where)
@@ -565,9 +575,9 @@ def _read_file(path: Path, where: str) -> _Found:
         try:
             found.array = imread(path)
             return found
-        except ImageReadError:
-            if found.axes is None:  # no metadata to blame: the file is damaged
-                raise
+        except ImageReadError as error:
+            if found.axes is None or isinstance(error, ImageTooLargeError):
+                raise  # no metadata to blame: the file is damaged (or too large)
             found.axes_problem = (f"its metadata claims shape {found.shape} (axes "
                                   f"{found.axes}), more than its pixels hold")
             found.axes = None
@@ -592,8 +602,6 @@ class _SeriesComplaints(logging.Handler):
 def _tiff_metadata(path: Path, where: str) -> _Found:
     import tifffile
 
-    from karyo.io import ImageReadError
-
     logger = logging.getLogger("tifffile")
     complaints = _SeriesComplaints()
     propagate = logger.propagate
@@ -616,6 +624,7 @@ def _tiff_metadata(path: Path, where: str) -> _Found:
     finally:
         logger.removeHandler(complaints)
         logger.propagate = propagate
+    _refuse_too_many_pixels(where, shape, axes)
     if complaints.messages:
         found.axes_problem = (f"its metadata does not match its pixels "
                               f"({complaints.messages[0]})")
@@ -632,19 +641,23 @@ def _tiff_pages(path: Path, where: str) -> np.ndarray:
     """The pixels of a TIFF page by page, ignoring metadata that does not match them."""
     import tifffile
 
-    from karyo.io import ImageReadError
-
-    logger = logging.getLogger("tifffile")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL + 1)
     try:
-        with tifffile.TiffFile(path, is_ome=False, is_imagej=False, is_shaped=False) as tiff:
-            return tiff.series[0].asarray()
+        with tifffile_quiet(), tifffile.TiffFile(path, is_ome=False, is_imagej=False,
+                                                 is_shaped=False) as tiff:
+            series = tiff.series[0]
+            _refuse_too_many_pixels(where, tuple(series.shape), series.axes)
+            return series.asarray()
+    except ImageTooLargeError:
+        raise
     except Exception as error:  # tifffile raises many types; all mean "bad file"
         raise ImageReadError(f"karyo.nuclei: cannot read {where} as TIFF: "
                              f"{' '.join(str(error).split())}") from None
-    finally:
-        logger.setLevel(level)
+
+
+def _refuse_too_many_pixels(where: str, shape: tuple, axes: str) -> None:
+    """karyo.io's decompression-bomb check, before any pixels are read."""
+    refuse_too_many_pixels(where, shape, axes, caller="karyo.nuclei",
+                           remedy="raise karyo.io.MAX_PIXELS")
 
 
 def _read_ome(xml: str | None, found: _Found) -> None:
