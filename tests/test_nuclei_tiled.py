@@ -184,3 +184,20 @@ def test_dask_array_input(toy, demo):
 if os.name == "nt":  # pragma: no cover - subprocess kill semantics differ
     test_killed_run_resumes_to_the_same_result = pytest.mark.skip(
         test_killed_run_resumes_to_the_same_result)
+
+
+def test_command_line_tile_and_zarr(toy, demo, tmp_path, capsys):
+    import tifffile
+
+    from karyo.cli import main
+
+    tifffile.imwrite(tmp_path / "slide.tif", demo, tile=(64, 64))
+    status = main(["segment", str(tmp_path / "slide.tif"), "--out", str(tmp_path / "out"),
+                   "--tile", "128", "--zarr", "-j", "1"])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert "nuclei in 20 tiles" in printed and "slide.ome.zarr" in printed
+    whole = toy_region(demo, (0, 0), demo.shape)[0]
+    labels = zarr.open(str(tmp_path / "out" / "slide.ome.zarr" / "labels" / "nuclei" / "0"))
+    assert same_up_to_numbering(labels[:], whole)
+    assert (tmp_path / "out" / "slide_nuclei.csv").exists()

@@ -109,7 +109,9 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--recipe", help="segmentation recipe (default: 'default', or the "
                        "config file's recipe)")
     group.add_argument("--diameter", nargs=2, type=_number, metavar=("MIN", "MAX"),
-                       help="expected nucleus diameter range, in pixels")
+                       help="nucleus diameter range, in pixels (default: the typical "
+                            "diameter is estimated in each image, and the size filter keeps "
+                            "0.4 to 2.5 times it)")
     group.add_argument("--threshold", type=_threshold, metavar="{otsu,mean,rc,VALUE}",
                        help="how to separate nuclei from background: a method, or a fixed "
                        "intensity")
@@ -212,6 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_flags(segment)
     _add_setting_flags(segment)
     _add_run_flags(segment)
+    slides = segment.add_argument_group(
+        "whole-slide images", "With --tile or --zarr, images are segmented tile by tile on "
+        "Dask (karyo.nuclei.tiled), with the same result as untiled: STEM.ome.zarr (with "
+        "--zarr), STEM_nuclei.csv with each nucleus's tile and seam, STEM.tiles/ (resume state; "
+        "--resume keeps its finished tiles).")
+    slides.add_argument("--tile", type=_jobs, metavar="SIZE",
+                        help="segment every image tile by tile, in tiles of SIZE x SIZE pixels "
+                        "(default with --zarr: 2048)")
+    slides.add_argument("--zarr", action="store_true",
+                        help="write the tiled run's labels as OME-Zarr, STEM.ome.zarr (the image "
+                        "with the nuclei under labels/nuclei, multiscale)")
 
     count = commands.add_parser(
         "count", help="print the number of nuclei in each image",
@@ -458,22 +471,49 @@ def _segment_into(arguments, images: list[str], problems: list[str], truth=None)
 def _command_segment(arguments) -> int:
     resolve_settings(arguments)  # a bad config is reported before any work
     images, problems = expand_inputs(arguments.images)
-    return _segment_into(arguments, images, problems)[1]
+    tiled = images if arguments.tile or arguments.zarr else []
+    status = 0
+    if tiled:
+        status = _segment_tiled(arguments, tiled)
+    rest = [path for path in images if path not in tiled]
+    if rest or not tiled:
+        status = max(status, _segment_into(arguments, rest, problems)[1])
+    else:
+        for problem in problems:
+            print(f"karyo: error: {problem}", file=sys.stderr)
+        status = max(status, 1 if problems else 0)
+    return status
 
 
-DEMO_DIAMETER = (30, 120)
+def _segment_tiled(arguments, images: list[str]) -> int:
+    """Large images tile by tile (karyo.nuclei.tiled.segment_tiled); one summary line each."""
+    from karyo.nuclei.tiled import segment_tiled
+
+    recipe, overrides, _ = resolve_settings(arguments)
+    if recipe != "default":
+        raise UsageError("--tile and --zarr run the default recipe only")
+    status = 0
+    for path in images:
+        result = segment_tiled(path, arguments.out, tile=arguments.tile or 2048,
+                               settings=overrides, zarr=arguments.zarr,
+                               scheduler=arguments.scheduler, workers=arguments.jobs,
+                               resume=arguments.resume)
+        print(f"{Path(path).name}: {result.count} nuclei in {result.tiles} tiles "
+              f"({result.seconds:.1f} s; {result.seam} across seams, {result.second_pass} "
+              f"larger than the halo segmented again"
+              + (f"; {result.resumed} tiles already done" if result.resumed else "") + ")")
+        for name, file in result.files.items():
+            print(f"  {name}: {file}")
+        for line in result.failed:
+            print(f"karyo: error: {line}", file=sys.stderr)
+            status = 1
+    return status
 
 
 def _command_demo(arguments) -> int:
     from karyo.demos import load
 
     image, truth = load("synthetic_nuclei", return_labels=True)
-    if arguments.diameter is None:
-        # The demo's nuclei are 30-90 px across; the default range suits U2OS
-        # frames (70-200 px), so the demo says which scale it uses.
-        arguments.diameter = list(DEMO_DIAMETER)
-        print(f"demo image: nuclei about 30-90 px across, using --diameter "
-              f"{DEMO_DIAMETER[0]} {DEMO_DIAMETER[1]}")
     arguments.out.mkdir(parents=True, exist_ok=True)
     demo_path = arguments.out / ("demo-nuclear.png" if np.asarray(image).dtype in
                                  (np.uint8, np.uint16) else "demo-nuclear.tif")

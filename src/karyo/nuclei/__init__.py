@@ -17,6 +17,9 @@ The application layer over the karyo library:
   2-D plane to segment; ``karyo.nuclei.outputs`` and ``karyo.nuclei.report``:
   the files a run writes (label TIFF, overlay, CSV, ImageJ ROIs, GeoJSON,
   CellProfiler tables, HTML report).
+- :func:`segment_tiled`: a whole-slide image tile by tile on Dask, lazily
+  from TIFF or OME-Zarr to OME-Zarr labels, equal to the untiled result
+  (``karyo.nuclei.tiled``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from karyo.nuclei.evaluate import evaluate
 from karyo.nuclei.measure import measure
 from karyo.nuclei.run import segment_folder
 from karyo.nuclei.segment import segment
+from karyo.nuclei.tiled import segment_tiled
 
 __all__ = ["ImageResult", "evaluate", "load_image", "measure", "segment", "segment_folder",
-           "segment_many"]
+           "segment_many", "segment_tiled"]

@@ -36,7 +36,8 @@ import numpy as np
 from karyo.internal import available_cores
 from karyo.tiles import Tile, TileLabels, label_tile, paste, tile_grid
 
-__all__ = ["AUTO_TILE_PIXELS", "TiledSegmentation", "segment_tiled"]
+__all__ = ["AUTO_TILE_PIXELS", "TiledSegmentation", "TilingPlan", "needs_tiling",
+           "segment_tiled"]
 
 #: Images with more pixels than this are segmented tile by tile by ``karyo segment``
 #: (8192 x 8192: the untiled recipe needs 46-80 bytes per pixel, 3-5 GiB here).
@@ -227,6 +228,26 @@ def segment_tiled(image, out=None, *, tile: int = _DEFAULT_TILE, settings: Mappi
         files=files, seconds=time.perf_counter() - started)
 
 
+def needs_tiling(path) -> bool:
+    """Whether an image file has more pixels than :data:`AUTO_TILE_PIXELS` (read lazily).
+
+    Examples
+    --------
+    >>> from karyo.nuclei.tiled import needs_tiling
+    >>> needs_tiling("no-such-file.tif")
+    False
+    """
+    path = Path(path)
+    lower = path.name.lower()
+    if not path.exists() or not (path.is_dir() or lower.endswith((".zarr", ".tif", ".tiff"))):
+        return False
+    try:
+        shape = ImageSource(path).shape
+    except (ValueError, OSError):
+        return False
+    return shape[0] * shape[1] > AUTO_TILE_PIXELS
+
+
 # -- input ---------------------------------------------------------------------------------------
 
 class ImageSource:
@@ -395,6 +416,12 @@ def _default_plan(source: ImageSource, settings: dict) -> TilingPlan:
     """The default recipe's globals and region pass (``karyo.nuclei.segment``)."""
     from karyo.nuclei import segment as recipe
 
+    # The recipe's split into a global pass and a region pass (with positions computed
+    # from the image's own indices) lives beside the recipe, in karyo.nuclei.segment.
+    if not hasattr(recipe, "_tiling_plan"):
+        raise NotImplementedError(
+            "karyo.nuclei.segment_tiled: this version of the default recipe has no tiling "
+            "plan yet (karyo.nuclei.segment._tiling_plan): segment the image whole")
     return recipe._tiling_plan(source, settings)
 
 
