@@ -109,9 +109,7 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--recipe", help="segmentation recipe (default: 'default', or the "
                        "config file's recipe)")
     group.add_argument("--diameter", nargs=2, type=_number, metavar=("MIN", "MAX"),
-                       help="nucleus diameter range, in pixels (default: the typical "
-                            "diameter is estimated in each image, and the size filter keeps "
-                            "0.4 to 2.5 times it)")
+                       help="expected nucleus diameter range, in pixels")
     group.add_argument("--threshold", type=_threshold, metavar="{otsu,mean,rc,VALUE}",
                        help="how to separate nuclei from background: a method, or a fixed "
                        "intensity")
@@ -510,10 +508,19 @@ def _segment_tiled(arguments, images: list[str]) -> int:
     return status
 
 
+DEMO_DIAMETER = (30, 120)
+
+
 def _command_demo(arguments) -> int:
     from karyo.demos import load
 
     image, truth = load("synthetic_nuclei", return_labels=True)
+    if arguments.diameter is None:
+        # The demo's nuclei are 30-90 px across; the default range suits U2OS
+        # frames (70-200 px), so the demo says which scale it uses.
+        arguments.diameter = list(DEMO_DIAMETER)
+        print(f"demo image: nuclei about 30-90 px across, using --diameter "
+              f"{DEMO_DIAMETER[0]} {DEMO_DIAMETER[1]}")
     arguments.out.mkdir(parents=True, exist_ok=True)
     demo_path = arguments.out / ("demo-nuclear.png" if np.asarray(image).dtype in
                                  (np.uint8, np.uint16) else "demo-nuclear.tif")
