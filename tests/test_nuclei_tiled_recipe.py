@@ -1,0 +1,75 @@
+"""The default recipe tile by tile equals the untiled recipe, up to label numbering.
+
+Small images only (the 20k-pixel slide is in benchmarks/tiled.py): the demo
+image and a 2 x 2 mosaic of U2OS frames, at tile sizes down to less than a
+nucleus, and a chain of touching nuclei longer than the halo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from karyo.demos import load
+from karyo.nuclei import segment as recipe
+from karyo.nuclei.segment import segment
+from karyo.nuclei.tiled import segment_tiled
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(recipe, "_tiling_plan"),
+    reason="the default recipe's tiling plan (karyo.nuclei.segment._tiling_plan, the split "
+           "into a global pass and a region pass) is not in karyo.nuclei.segment yet")
+
+U2OS = Path(__file__).resolve().parents[2] / "shared" / "data" / "u2os" / "images"
+
+
+def same_up_to_numbering(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    if not np.array_equal(a > 0, b > 0):
+        return False
+    pairs = np.unique(np.stack([a[a > 0], b[b > 0]]), axis=1)
+    return (np.unique(pairs[0]).size == pairs.shape[1]
+            and np.unique(pairs[1]).size == pairs.shape[1])
+
+
+@pytest.mark.parametrize("tile", [24, 200, 512])
+def test_demo_tiled_equals_untiled(tile):
+    image = load("synthetic_nuclei")
+    if tile < 100:
+        image = image[:320, :320]  # many tiles smaller than a nucleus: keep it quick
+    whole = segment(image)
+    tiled = segment_tiled(image, tile=tile)
+    assert tiled.settings == {k: v for k, v in whole.settings.items() if k != "recipe"}
+    assert same_up_to_numbering(tiled.labels, whole.labels)
+    assert tiled.count == whole.count
+
+
+@pytest.fixture(scope="module")
+def mosaic():
+    from karyo.nuclei.images import read_dna_image
+
+    files = sorted(U2OS.glob("dna-*.png"))[:4]
+    if len(files) < 4:
+        pytest.skip("the U2OS images are not in shared/data")
+    frames = [read_dna_image(f).image for f in files]
+    return np.block([[frames[0], frames[1]], [frames[2], frames[3]]])
+
+
+@pytest.mark.parametrize("tile", [256, 1024])
+def test_u2os_mosaic_tiled_equals_untiled(mosaic, tile):
+    whole = segment(mosaic)
+    tiled = segment_tiled(mosaic, tile=tile)
+    assert same_up_to_numbering(tiled.labels, whole.labels)
+
+
+def test_chain_longer_than_the_halo_gets_a_second_pass():
+    yy, xx = np.mgrid[:400, :1400]
+    image = np.full((400, 1400), 10, np.uint8)
+    for x in range(60, 1340, 40):  # touching nuclei: one foreground object 1300 px long
+        image[(yy - 200) ** 2 + (xx - x) ** 2 < 24 ** 2] = 200
+    whole = segment(image)
+    tiled = segment_tiled(image, tile=128)
+    assert tiled.second_pass > 0
+    assert same_up_to_numbering(tiled.labels, whole.labels)
