@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import karyo.demos
-from karyo import _surf
-from karyo.features import surf
+from karyo.features import _surf, surf
 
 LAYOUTS = ["c", "fortran", "strided", "bigendian", "readonly"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _features
+from . import _center_of_mass
 from .internal import INTEGER_KINDS, as_array
 
 __all__ = ["center_of_mass"]
@@ -78,7 +78,7 @@ def center_of_mass(img: np.ndarray, labels: np.ndarray | None = None) -> np.ndar
     if values.dtype.kind == "f" and values.dtype != np.float32:
         values = values.astype(np.float64, copy=False)
     totals = np.zeros((n_labels, 1 + img.ndim), np.float64)
-    _features.labeled_moments(np.ascontiguousarray(values).ravel(),
+    _center_of_mass.labeled_moments(np.ascontiguousarray(values).ravel(),
                               np.ascontiguousarray(labels, dtype=np.int64).ravel(),
                               np.array(img.shape, np.int64), totals)
     with np.errstate(invalid="ignore", divide="ignore"):

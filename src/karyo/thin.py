@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from . import _features
+from . import _thin
 from .internal import as_array
 
 __all__ = ["thin"]
@@ -68,7 +68,7 @@ def thin(binimg: np.ndarray, max_iter: int = -1) -> np.ndarray:
     box = binimg[top:bottom, left:right]
     framed = np.zeros((box.shape[0] + 2, box.shape[1] + 2), np.uint8)
     framed[1:-1, 1:-1] = box != 0
-    _features.thin(framed, int(max_iter))
+    _thin.thin(framed, int(max_iter))
     # As mahotas: the skeleton is 0/1 in the input's dtype.
     result[top:bottom, left:right] = framed[1:-1, 1:-1]
     return result

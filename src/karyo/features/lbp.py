@@ -8,9 +8,9 @@ from math import gcd
 
 import numpy as np
 
-from .. import _lbp
 from ..histogram import fullhistogram  # as in mahotas.features.lbp's namespace
 from ..internal import INTEGER_KINDS, as_array
+from . import _lbp
 
 __all__ = ["count_binary1s", "fullhistogram", "lbp", "lbp_names", "lbp_transform"]
 

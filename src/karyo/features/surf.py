@@ -16,9 +16,9 @@ import operator
 
 import numpy as np
 
-from .. import _surf
 from ..internal import as_array
 from ..polygon import line
+from . import _surf
 
 __all__ = ["dense", "descriptors", "integral", "interest_points", "show_surf", "sum_rect",
            "surf"]

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .. import _features
 from ..internal import INTEGER_KINDS, as_array
+from . import _texture
 
 __all__ = ["haralick", "haralick_features", "haralick_labels", "cooccurence"]
 
@@ -110,11 +110,11 @@ def cooccurence(f: np.ndarray, direction: int, output: np.ndarray | None = None,
         output.fill(0)
     offset = [distance * step for step in directions[direction]]
     if f.ndim == 2:
-        _features.cooccurrence_2d(f, offset[0], offset[1], output)
+        _texture.cooccurrence_2d(f, offset[0], offset[1], output)
     else:
-        _features.cooccurrence_3d(f, offset[0], offset[1], offset[2], output)
+        _texture.cooccurrence_3d(f, offset[0], offset[1], offset[2], output)
     if symmetric:
-        _features.symmetrise(output)
+        _texture.symmetrise(output)
     return output
 
 
@@ -280,7 +280,7 @@ def _features_of_one(cmat, total, levels, levels_sq, sum_levels, products, inver
     std_y = np.sqrt(var_y)
     p_sum = np.zeros(2 * len(p), np.float64)
     p_difference = np.zeros(len(p), np.float64)
-    _features.sum_and_difference_histograms(p, p_sum, p_difference)
+    _texture.sum_and_difference_histograms(p, p_sum, p_difference)
 
     feats[0] = np.dot(p_flat, p_flat)
     feats[1] = np.dot(levels_sq, p_difference)

@@ -1,94 +1,10 @@
-# Kernels behind karyo.features, karyo.center_of_mass and karyo.thin (private:
-# callers validate shapes, dtypes and value ranges).
+# Kernel behind karyo.thin: mahotas's sequential thinning by hit-or-miss with
+# 8 templates, over a list of contour pixels (private: the caller validates
+# and frames the image).
 
 import numpy as np
 
-from libc.stdint cimport (int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
-                          uint32_t, uint64_t)
-
-from karyo._types cimport integer_t, number_t
-
-
-def cooccurrence_2d(const integer_t[:, :] image, Py_ssize_t dy, Py_ssize_t dx,
-                    int32_t[:, ::1] counts):
-    """Add 1 to counts[image[y, x], image[y + dy, x + dx]] for every pair inside."""
-    cdef Py_ssize_t n0 = image.shape[0], n1 = image.shape[1]
-    cdef Py_ssize_t y, x
-    cdef Py_ssize_t y_first = max(0, -dy), y_stop = min(n0, n0 - dy)
-    cdef Py_ssize_t x_first = max(0, -dx), x_stop = min(n1, n1 - dx)
-    with nogil:
-        for y in range(y_first, y_stop):
-            for x in range(x_first, x_stop):
-                counts[<Py_ssize_t>image[y, x], <Py_ssize_t>image[y + dy, x + dx]] += 1
-
-
-def cooccurrence_3d(const integer_t[:, :, :] image, Py_ssize_t d0, Py_ssize_t d1,
-                    Py_ssize_t d2, int32_t[:, ::1] counts):
-    """The 3-D version of `cooccurrence_2d`, for the offset (d0, d1, d2)."""
-    cdef Py_ssize_t n0 = image.shape[0], n1 = image.shape[1], n2 = image.shape[2]
-    cdef Py_ssize_t i, j, k
-    cdef Py_ssize_t i_first = max(0, -d0), i_stop = min(n0, n0 - d0)
-    cdef Py_ssize_t j_first = max(0, -d1), j_stop = min(n1, n1 - d1)
-    cdef Py_ssize_t k_first = max(0, -d2), k_stop = min(n2, n2 - d2)
-    with nogil:
-        for i in range(i_first, i_stop):
-            for j in range(j_first, j_stop):
-                for k in range(k_first, k_stop):
-                    counts[<Py_ssize_t>image[i, j, k],
-                           <Py_ssize_t>image[i + d0, j + d1, k + d2]] += 1
-
-
-def symmetrise(int32_t[:, ::1] counts):
-    """counts <- counts + counts.T, in place (counts is square)."""
-    cdef Py_ssize_t n = counts.shape[0]
-    cdef Py_ssize_t i, j
-    cdef int32_t total
-    with nogil:
-        for i in range(n):
-            for j in range(i, n):
-                total = counts[i, j] + counts[j, i]
-                counts[i, j] = total
-                counts[j, i] = total
-
-
-def sum_and_difference_histograms(const double[:, ::1] p, double[::1] p_sum,
-                                  double[::1] p_difference):
-    """p_sum[i + j] += p[i, j] and p_difference[|i - j|] += p[i, j]."""
-    cdef Py_ssize_t n = p.shape[0]
-    cdef Py_ssize_t i, j
-    with nogil:
-        for i in range(n):
-            for j in range(n):
-                p_sum[i + j] += p[i, j]
-                p_difference[i - j if i >= j else j - i] += p[i, j]
-
-
-def labeled_moments(const number_t[::1] values, const int64_t[::1] labels,
-                    const int64_t[::1] shape, double[:, ::1] totals):
-    """Per label: totals[label, 0] += value, totals[label, 1 + d] += value * coord[d].
-
-    `values` and `labels` are raveled C-order arrays of `shape`; the pixel
-    coordinates are tracked with an odometer instead of divisions.
-    """
-    cdef Py_ssize_t n = values.shape[0]
-    cdef Py_ssize_t ndim = shape.shape[0]
-    cdef Py_ssize_t i, d, label
-    cdef double value
-    cdef int64_t[::1] coord = shape.copy()
-    coord[:] = 0
-    with nogil:
-        for i in range(n):
-            label = labels[i]
-            value = <double>values[i]
-            totals[label, 0] += value
-            for d in range(ndim):
-                totals[label, 1 + d] += value * coord[d]
-            d = ndim - 1
-            coord[d] += 1
-            while d > 0 and coord[d] == shape[d]:
-                coord[d] = 0
-                d -= 1
-                coord[d] += 1
+from libc.stdint cimport uint8_t
 
 
 # The 8 hit-or-miss templates of mahotas's thinning, each as 6 (dy, dx, value)
