@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import sys
 from html.parser import HTMLParser
 
@@ -105,3 +106,15 @@ def test_report_lists_flagged_images_first_with_settings_used_and_scores(tmp_pat
     settings = text[text.index("<h2>Settings</h2>"):]
     assert "<th>sigma</th><td>None</td><td>1.5</td>" in settings
     assert "2.04" in text and "can exceed 1" in text
+
+
+
+def test_quality_control_says_what_each_flag_means(tmp_path):
+    # the explanations are karyo.nuclei.segment.QC_FLAGS (once read from the
+    # package, where `segment` is the function, so the column stayed empty)
+    from karyo.nuclei.segment import QC_FLAGS
+
+    flagged = ImageResult(0, "odd.png", count=0, threshold=10.0, flags=("empty",))
+    text = write_report(tmp_path / "report.html", [flagged]).read_text(encoding="utf-8")
+    control = text[text.index("<h2>Quality control</h2>"):]
+    assert html.escape(QC_FLAGS["empty"]) in control

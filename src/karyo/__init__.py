@@ -36,7 +36,7 @@ from .euler import euler
 from .features.moments import moments
 from .histogram import fullhistogram
 from .internal import get_threads, set_threads, threads
-from .io import imread, imsave
+from .io.image_files import imread, imsave
 from .labeled import border, borders, bwperim, label, labeled_sum
 from .morph import (
     cdilate,

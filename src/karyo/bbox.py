@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _label
-from .internal import as_array
-from .labeled import _as_2d, _line_coordinates, _pixel_view
+from .internal import as_array, as_lines, line_coordinates, pixel_view
 
 __all__ = ["bbox", "croptobbox"]
 
@@ -56,7 +55,7 @@ def bbox(img: np.ndarray, border: int | None = None, as_slice: bool = False):
         return np.array([], dtype=np.intp)
     coords = np.zeros(2 * image.ndim, np.intp)
     if image.size:
-        _label.nonzero_bbox(_pixel_view(_as_2d(image)), _line_coordinates(image.shape), coords)
+        _label.nonzero_bbox(pixel_view(as_lines(image)), line_coordinates(image.shape), coords)
     if border:
         coords = coords.reshape(-1, 2)
         coords[:, 0] = np.maximum(coords[:, 0] - border, 0)

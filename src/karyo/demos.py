@@ -113,7 +113,7 @@ def load(image_name: str, as_grey: bool | None = None, *,
     if return_labels:
         raise ValueError(f"karyo.demos.load: `return_labels` is for {SYNTHETIC_NAME!r}, the "
                          f"image karyo generates; {image_name!r} is a photograph without labels")
-    from .io import imread
+    from .io.image_files import imread
 
     return imread(_mahotas_file(MAHOTAS_IMAGES[name], f"load({image_name!r})"),
                   as_grey=bool(as_grey))
@@ -239,7 +239,7 @@ def _cache_directories() -> list[Path]:
 
 def _write_demo_file(path: Path) -> None:
     """Write the synthetic image to `path` atomically (concurrent callers see a whole file)."""
-    from .io import imsave
+    from .io.image_files import imsave
 
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(suffix=".png", prefix=".partial-", dir=path.parent)

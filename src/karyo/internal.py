@@ -16,14 +16,17 @@ import numpy as np
 
 __all__ = [
     "as_array",
+    "as_lines",
     "as_structuring_element",
     "available_cores",
     "check_dtype",
     "count_in_blocks",
     "get_output",
     "in_threads",
+    "line_coordinates",
     "neighbour_offsets",
     "odd_sized",
+    "pixel_view",
     "strips",
     "INTEGER_KINDS",
     "get_threads",
@@ -154,6 +157,45 @@ def get_output(array: np.ndarray, out, fname: str, dtype=None) -> np.ndarray:
     if not out.flags.writeable:
         raise ValueError(f"karyo.{fname}: `out` is read-only")
     return out
+
+
+# The compiled kernels read pixels as these dtypes; others are viewed or converted.
+_PIXEL_VIEWS = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def pixel_view(image: np.ndarray) -> np.ndarray:
+    """`image` as a dtype the kernels read, with the same zero/nonzero pixels; no copy.
+
+    Integers and bools are viewed as the unsigned integer of their size;
+    float32 and float64 pass unchanged; other floats become 0/1 uint8.
+    """
+    if image.dtype.kind == "f":
+        if image.dtype in (np.float32, np.float64):
+            return image
+        return (image != 0).view(np.uint8)
+    return image.view(_PIXEL_VIEWS[image.dtype.itemsize])
+
+
+def as_lines(array: np.ndarray) -> np.ndarray:
+    """A 2-D (lines, last axis) view of a non-empty array (a copy only if reshaping needs it)."""
+    if array.ndim == 2:
+        return array
+    if array.ndim < 2:
+        return array.reshape(1, -1)
+    return array.reshape(-1, array.shape[-1])
+
+
+def line_coordinates(shape: tuple) -> np.ndarray:
+    """The leading coordinates of each line along the last axis, in raster order.
+
+    Row ``i`` of the result is where line ``i`` of ``as_lines(array)`` starts,
+    for an array of `shape`; ``(1, 0)`` for a 1-D shape.
+    """
+    lead_shape = shape[:-1]
+    if not lead_shape:
+        return np.zeros((1, 0), np.intp)
+    return np.ascontiguousarray(
+        np.indices(lead_shape, dtype=np.intp).reshape(len(lead_shape), -1).T)
 
 
 # (ndim, neighbour count) -> city-block radius, the "count" meaning of an integer Bc

@@ -18,11 +18,14 @@ from .internal import (
     INTEGER_KINDS,
     PERIMETER_CODE_VALUES,
     as_array,
+    as_lines,
     as_structuring_element,
     count_in_blocks,
     get_output,
+    line_coordinates,
     neighbour_offsets,
     odd_sized,
+    pixel_view,
 )
 from .morph import get_structuring_elem  # noqa: F401 (mahotas.labeled exposes it)
 
@@ -50,8 +53,6 @@ _MODES = ("nearest", "wrap", "reflect", "mirror", "constant", "ignore")
 # mahotas's border modes as numpy.pad modes ('constant' and 'ignore' leave
 # out-of-image neighbours out instead of padding)
 _PAD_MODES = {"nearest": "edge", "wrap": "wrap", "reflect": "symmetric", "mirror": "reflect"}
-# the compiled kernels read these dtypes; others are viewed or converted
-_PIXEL_VIEWS = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 _VALUE_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.uint32,
                                                   np.int32, np.uint64, np.int64, np.float32,
                                                   np.float64))
@@ -141,7 +142,7 @@ def label(array: np.ndarray, Bc=None, out: np.ndarray | None = None) -> tuple[np
         image = array if array.ndim == 2 else array.reshape(1, -1)
         rows, cols = image.shape
         parent = np.empty(min(rows * ((cols + 1) // 2), _INT32_MAX) + 1, np.int32)
-        count = _label.label_2d(_pixel_view(image), labeled.reshape(rows, cols), parent,
+        count = _label.label_2d(pixel_view(image), labeled.reshape(rows, cols), parent,
                                 fast_2d)
     else:
         offsets = neighbour_offsets(element)
@@ -154,11 +155,11 @@ def label(array: np.ndarray, Bc=None, out: np.ndarray | None = None) -> tuple[np
         runs_connected = bool(element[tuple(s // 2 for s in element.shape[:-1])
                                       + (element.shape[-1] // 2 - 1,)]
                               if element.shape[-1] > 1 else False)
-        image = _as_2d(array)
+        image = as_lines(array)
         lines, cols = image.shape
         most_runs = lines * ((cols + 1) // 2 if runs_connected else cols)
         parent = np.empty(min(most_runs, _INT32_MAX) + 1, np.int32)
-        count = _label.label_nd(_pixel_view(image), labeled.reshape(lines, cols),
+        count = _label.label_nd(pixel_view(image), labeled.reshape(lines, cols),
                                 np.array(array.shape, np.intp), offsets, parent,
                                 runs_connected)
     if count < 0:
@@ -180,15 +181,6 @@ def _fast_2d_connectivity(element: np.ndarray):
     return None
 
 
-def _pixel_view(image: np.ndarray) -> np.ndarray:
-    """`image` as a dtype the kernels read, with the same zero/nonzero pixels; no copy."""
-    if image.dtype.kind == "f":
-        if image.dtype in (np.float32, np.float64):
-            return image
-        return (image != 0).view(np.uint8)
-    return image.view(_PIXEL_VIEWS[image.dtype.itemsize])
-
-
 def _as_labels(labeled, fname: str, name: str = "labeled") -> np.ndarray:
     """An integer label image as int32 or int64 (the kernels' label types).
 
@@ -201,24 +193,6 @@ def _as_labels(labeled, fname: str, name: str = "labeled") -> np.ndarray:
     if labeled.dtype.itemsize >= 4 and labeled.dtype.kind == "u":
         return labeled.view(np.int32 if labeled.dtype.itemsize == 4 else np.int64)
     return labeled.astype(np.int32)
-
-
-def _as_2d(array: np.ndarray) -> np.ndarray:
-    """A 2-D (lines, last axis) view of a non-empty array (a copy only if reshaping needs it)."""
-    if array.ndim == 2:
-        return array
-    if array.ndim < 2:
-        return array.reshape(1, -1)
-    return array.reshape(-1, array.shape[-1])
-
-
-def _line_coordinates(shape: tuple) -> np.ndarray:
-    """The leading coordinates of each line along the last axis, in raster order."""
-    lead_shape = shape[:-1]
-    if not lead_shape:
-        return np.zeros((1, 0), np.intp)
-    return np.ascontiguousarray(
-        np.indices(lead_shape, dtype=np.intp).reshape(len(lead_shape), -1).T)
 
 
 def _as_values(array, labeled: np.ndarray, fname: str) -> np.ndarray:
@@ -274,7 +248,7 @@ def labeled_size(labeled: np.ndarray) -> np.ndarray:
     if labels.min() < 0:
         raise ValueError("karyo.labeled_size: `labeled` has negative labels; expected labels "
                          ">= 0 (0 is the background)")
-    return count_in_blocks(_label.labeled_count, _as_2d(labels), _label_count(labels))
+    return count_in_blocks(_label.labeled_count, as_lines(labels), _label_count(labels))
 
 
 def _reduce(array, labeled, fname: str, kind: str, minlength=None) -> np.ndarray:
@@ -304,7 +278,7 @@ def _reduce(array, labeled, fname: str, kind: str, minlength=None) -> np.ndarray
         if values.ndim == 0 and labels.size:
             raise ValueError(f"karyo.{fname}: `array` is a scalar; expected an image")
     else:
-        values2d, labels2d = _as_2d(values), _as_2d(labels)
+        values2d, labels2d = as_lines(values), as_lines(labels)
         if kind == "sum":
             if compute_dtype.kind == "i":
                 # Signed overflow is undefined in C; unsigned sums wrap to the same bits.
@@ -468,7 +442,7 @@ def bbox(f: np.ndarray, as_slice: bool = False):
     labels = _as_labels(f, "labeled.bbox", "f")
     boxes = np.zeros((_label_count(labels), 2 * labels.ndim), np.intp)
     if labels.size:
-        _label.labeled_bbox(_as_2d(labels), _line_coordinates(labels.shape), boxes)
+        _label.labeled_bbox(as_lines(labels), line_coordinates(labels.shape), boxes)
     if as_slice:
         return [tuple(slice(start, stop) for start, stop in box.reshape(-1, 2)) for box in boxes]
     return boxes

@@ -24,6 +24,7 @@ import numpy as np
 
 from karyo.nuclei.evaluate import SCORE_DESCRIPTIONS
 from karyo.nuclei.outputs import OVERLAY_COLOURS, atomic_path
+from karyo.nuclei.segment import QC_FLAGS
 
 __all__ = ["write_report", "histogram_png"]
 
@@ -73,12 +74,6 @@ def _link(path: Path | None, folder: Path) -> str | None:
     if path is None:
         return None
     return Path(os.path.relpath(path, folder)).as_posix()
-
-
-def _qc_explanations() -> dict:
-    from karyo.nuclei import segment
-
-    return dict(getattr(segment, "QC_FLAGS", {}))
 
 
 def _flags(result) -> tuple:
@@ -245,12 +240,11 @@ def _quality_control(flagged: Sequence) -> list[str]:
     parts = ["<h2>Quality control</h2>"]
     if not flagged:
         return parts + ["<p>No image was flagged.</p>"]
-    explanations = _qc_explanations()
     parts.append("<table><tr><th>image</th><th>flag</th><th>what it means</th></tr>")
     for result in flagged:
         for flag in _flags(result):
             parts.append("<tr>" + _cell(result.name) + _cell(flag)
-                         + _cell(explanations.get(flag, "")) + "</tr>")
+                         + _cell(QC_FLAGS.get(flag, "")) + "</tr>")
     parts.append("</table>")
     return parts
 
