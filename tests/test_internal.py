@@ -155,7 +155,7 @@ class _NoThreads:
 
 
 def test_threads_set_to_one_keep_every_kernel_on_the_calling_thread(monkeypatch):
-    # The README's promise: karyo.internal.THREADS = 1 keeps karyo on one core,
+    # The README's promise: karyo.set_threads(1) keeps karyo on one core,
     # and the results are those of the threaded run, to the last bit (before the
     # explicit fused multiply-adds, gaussian_filter's pixels at the end of a
     # strip differed by an ulp, so -j 1 and -j 2 batches could disagree).
