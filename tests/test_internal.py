@@ -212,3 +212,124 @@ def test_more_threads_than_the_pool_grows_it(monkeypatch):
     with karyo.threads(6):
         np.testing.assert_array_equal(karyo.gaussian_filter(image, 2.0), expected)
         assert karyo.internal._executor._max_workers == 6
+
+
+# --- scalars: the one home of "a number, not a bool" -----------------------------------------
+
+@pytest.mark.parametrize(("value", "kwargs", "expected"), [
+    (3, {}, 3), (np.int16(-2), {}, -2), (np.uint64(7), {"low": 0, "high": 7}, 7),
+])
+def test_as_int_accepts_integers_of_any_kind(value, kwargs, expected):
+    result = karyo.internal.as_int(value, "f", "n", **kwargs)
+    assert result == expected and type(result) is int
+
+
+@pytest.mark.parametrize(("value", "kwargs", "error", "words"), [
+    (True, {}, TypeError, "must be an integer, got True"),
+    (np.bool_(False), {}, TypeError, "must be an integer"),
+    (2.0, {}, TypeError, "must be an integer, got 2.0"),
+    ("2", {}, TypeError, "must be an integer"),
+    (-1, {"low": 0}, ValueError, "must be at least 0, got -1"),
+    (6, {"low": 2, "high": 5}, ValueError, "must be between 2 and 5, got 6"),
+])
+def test_as_int_refusals_name_function_and_argument(value, kwargs, error, words):
+    with pytest.raises(error, match=f"^karyo.f: `n` {words}"):
+        karyo.internal.as_int(value, "f", "n", **kwargs)
+
+
+@pytest.mark.parametrize(("value", "kwargs", "error", "words"), [
+    (False, {}, TypeError, "must be a number, got False"),
+    (1 + 2j, {}, TypeError, "must be a number"),
+    (None, {}, TypeError, "must be a number"),
+    (0.0, {"low": 0, "low_open": True}, ValueError, "must be greater than 0, got 0.0"),
+    (float("nan"), {"low": 0}, ValueError, "must be at least 0, got nan"),
+    (float("inf"), {"finite": True}, ValueError, "must be a finite number, got inf"),
+])
+def test_as_real_refusals(value, kwargs, error, words):
+    with pytest.raises(error, match=f"^karyo.f: `x` {words}"):
+        karyo.internal.as_real(value, "f", "x", **kwargs)
+
+
+def test_as_real_accepts_numbers_of_any_kind():
+    for value in (2, np.float32(2.0), np.int8(2), 2.0):
+        result = karyo.internal.as_real(value, "f", "x", low=0, low_open=True, finite=True)
+        assert result == 2.0 and type(result) is float
+    assert np.isnan(karyo.internal.as_real(float("nan"), "f", "x"))  # unbounded: NaN passes
+
+
+@pytest.mark.parametrize("value", [True, 1.5, "1", np.array([1]), [1], None])
+def test_as_choice_refuses_bools_arrays_and_strangers(value):
+    with pytest.raises(ValueError, match=r"^karyo.f: `order` must be 0, 1, 2 or 3; got"):
+        karyo.internal.as_choice(value, (0, 1, 2, 3), "f", "order", "0, 1, 2 or 3")
+
+
+def test_as_choice_lists_the_names():
+    assert karyo.internal.as_choice("wrap", ("nearest", "wrap"), "f", "mode") == "wrap"
+    assert karyo.internal.as_choice(np.int64(2), (0, 1, 2), "f", "order") == 2
+    with pytest.raises(ValueError, match="must be one of 'nearest', 'wrap'; got 'edge'"):
+        karyo.internal.as_choice("edge", ("nearest", "wrap"), "f", "mode")
+
+
+def test_as_axis_and_as_flag():
+    assert karyo.internal.as_axis(-1, 3, "f") == 2 and karyo.internal.as_axis(0, 1, "f") == 0
+    for bad, error in ((3, ValueError), (-4, ValueError), (True, TypeError), (0.0, TypeError)):
+        with pytest.raises(error, match="`axis`"):
+            karyo.internal.as_axis(bad, 3, "f")
+    assert karyo.internal.as_flag(np.uint8(2), "f", "inline") is True
+    assert karyo.internal.as_flag(np.bool_(False), "f", "inline") is False
+    with pytest.raises(TypeError, match="`inline` must be a bool, got float"):
+        karyo.internal.as_flag(1.0, "f", "inline")
+
+
+def test_per_axis_repeats_one_value_or_takes_one_per_axis():
+    per_axis = karyo.internal.per_axis
+    assert per_axis(2, 3, "f", "sigma") == [2, 2, 2]
+    assert per_axis("x", 2, "f", "sigma") == ["x", "x"]  # a string is one value, checked later
+    assert per_axis((1, 2), 2, "f", "sigma") == [1, 2]
+    assert per_axis(np.array([[1.0, 2.0]]), 2, "f", "sigma") == [1.0, 2.0]
+    with pytest.raises(ValueError, match="`sigma` has 3 values; expected one or 2"):
+        per_axis([1, 2, 3], 2, "f", "sigma")
+
+
+def test_kernel_view_and_pixel_view_read_the_same_pixels_without_copying():
+    flags = np.array([[True, False], [False, True]])
+    assert karyo.internal.kernel_view(flags).dtype == np.uint8
+    assert np.shares_memory(karyo.internal.kernel_view(flags), flags)
+    values = np.arange(6, dtype=np.int16).reshape(2, 3)
+    assert karyo.internal.kernel_view(values) is values
+    assert karyo.internal.pixel_view(values).dtype == np.uint16
+    halves = np.array([0.0, 0.5], np.float16)
+    assert karyo.internal.pixel_view(halves).tolist() == [0, 1]
+
+
+def test_lines_and_their_coordinates():
+    volume = np.arange(24).reshape(2, 3, 4)
+    lines = karyo.internal.as_lines(volume)
+    starts = karyo.internal.line_coordinates(volume.shape)
+    assert lines.shape == (6, 4) and starts.shape == (6, 2)
+    for line, (i, j) in zip(lines, starts, strict=True):
+        np.testing.assert_array_equal(line, volume[i, j])
+    assert karyo.internal.line_coordinates((5,)).shape == (1, 0)
+    assert karyo.internal.as_lines(np.arange(3)).shape == (1, 3)
+
+
+def test_convolve_and_interpolate_keep_their_own_meanings_of_order_and_mode():
+    from karyo.convolve import gaussian_filter
+    from karyo.interpolate import zoom
+
+    image = np.zeros((5, 5))
+    # convolve: order is a derivative (0 to 3), 1.0 accepted as mahotas does through scipy
+    assert gaussian_filter(image, 1.0, order=1.0).shape == (5, 5)
+    with pytest.raises(ValueError, match="`order` must be 0, 1, 2 or 3"):
+        gaussian_filter(image, 1.0, order=4)
+    # interpolate: order is a spline degree, an integer up to 5
+    with pytest.raises(TypeError, match="`order` must be an integer"):
+        zoom(image, 2, order=1.0)
+    with pytest.raises(ValueError, match="`order` must be between 0 and 5"):
+        zoom(image, 2, order=6)
+    for call in (lambda: gaussian_filter(image, 1.0, mode="edge"),
+                 lambda: zoom(image, 2, mode="edge")):
+        with pytest.raises(ValueError, match="`mode` must be one of"):
+            call()
+    with pytest.raises(TypeError, match="`zoom` must be a number"):
+        zoom(image, [2, True])

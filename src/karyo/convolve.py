@@ -12,12 +12,24 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Sequence
 
 import numpy as np
 
 from . import _convolve, _filters, _wavelets, internal
-from .internal import as_array, as_structuring_element, get_output, in_threads, strips
+from .internal import (
+    as_array,
+    as_axis,
+    as_choice,
+    as_flag,
+    as_int,
+    as_real,
+    as_structuring_element,
+    get_output,
+    in_threads,
+    kernel_view,
+    per_axis,
+    strips,
+)
 
 __all__ = [
     "convolve",
@@ -96,7 +108,7 @@ def gaussian_filter1d(array, sigma: float, axis: int = -1, order: int = 0,
     """
     fname = "gaussian_filter1d"
     array, work_input = _as_filter_input(array, fname)
-    axis = _check_axis(axis, array.ndim, fname)
+    axis = as_axis(axis, array.ndim, fname)
     sigma = _check_sigma(sigma, fname)
     order = _check_order(order, fname)
     cval = _check_mode(mode, cval, fname)
@@ -173,8 +185,8 @@ def gaussian_filter(array, sigma, order=0, mode: str = "reflect", cval: float = 
     """
     fname = "gaussian_filter"
     array, work_input = _as_filter_input(array, fname)
-    sigmas = [_check_sigma(s, fname) for s in _per_axis(sigma, array.ndim, "sigma", fname)]
-    orders = [_check_order(o, fname) for o in _per_axis(order, array.ndim, "order", fname)]
+    sigmas = [_check_sigma(s, fname) for s in per_axis(sigma, array.ndim, fname, "sigma")]
+    orders = [_check_order(o, fname) for o in per_axis(order, array.ndim, fname, "order")]
     cval = _check_mode(mode, cval, fname)
     out = get_output(array, out, fname, dtype=_result_dtype(array))
     if array.ndim == 0 or array.size == 0:
@@ -348,20 +360,8 @@ def _result_dtype(array: np.ndarray) -> np.dtype:
     return array.dtype if array.dtype.kind == "f" else np.dtype(np.float64)
 
 
-def _per_axis(value, ndim: int, name: str, fname: str) -> list:
-    if isinstance(value, Sequence | np.ndarray) and not isinstance(value, str):
-        values = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) else list(value)
-        if len(values) != ndim:
-            raise ValueError(f"karyo.{fname}: `{name}` has {len(values)} values; expected one "
-                             f"or {ndim} (one per axis of the array)")
-        return values
-    return [value] * ndim
-
-
 def _check_sigma(sigma, fname: str) -> float:
-    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real):
-        raise TypeError(f"karyo.{fname}: `sigma` must be a number, got {sigma!r}")
-    sigma = float(sigma)
+    sigma = as_real(sigma, fname, "sigma")
     if not math.isfinite(sigma) or sigma < _MIN_SIGMA:
         raise ValueError(f"karyo.{fname}: `sigma` must be a finite number of at least "
                          f"{_MIN_SIGMA} pixels (a smaller Gaussian is empty), got {sigma}")
@@ -369,29 +369,15 @@ def _check_sigma(sigma, fname: str) -> float:
 
 
 def _check_order(order, fname: str) -> int:
-    if isinstance(order, bool) or not isinstance(order, numbers.Real) or order not in (0, 1, 2, 3):
-        raise ValueError(f"karyo.{fname}: `order` must be 0, 1, 2 or 3 (the derivative), "
-                         f"got {order!r}")
-    return int(order)
+    """The derivative's order; 1.0 is accepted as 1, as mahotas (through scipy) does."""
+    return int(as_choice(order, (0, 1, 2, 3), fname, "order", "0, 1, 2 or 3 (the derivative)"))
 
 
 def _check_mode(mode, cval, fname: str) -> float:
     """Validate `mode` and return the value that points outside the image take."""
-    if mode not in MODES:
-        raise ValueError(f"karyo.{fname}: `mode` must be one of {', '.join(MODES)}; "
-                         f"got {mode!r}")
-    if isinstance(cval, bool) or not isinstance(cval, numbers.Real):
-        raise TypeError(f"karyo.{fname}: `cval` must be a number, got {cval!r}")
-    return float(cval) if mode == "constant" else 0.0
-
-
-def _check_axis(axis, ndim: int, fname: str) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise TypeError(f"karyo.{fname}: `axis` must be an integer, got {axis!r}")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"karyo.{fname}: `axis` is {axis}, out of range for an array of "
-                         f"{ndim} dimensions")
-    return int(axis) % ndim
+    as_choice(mode, MODES, fname, "mode")
+    cval = as_real(cval, fname, "cval")
+    return cval if mode == "constant" else 0.0
 
 
 # --- Convolution, neighbourhood and template filters -------------------------
@@ -519,7 +505,7 @@ def convolve1d(f, weights, axis: int, mode: str = "reflect", cval: float = 0.0,
     if weights.ndim != 1 or weights.size == 0:
         raise ValueError(f"karyo.{fname}: `weights` has shape {np.shape(weights)} after "
                          "squeezing; expected a non-empty 1-D filter")
-    axis = _check_axis(axis, f.ndim, fname)
+    axis = as_axis(axis, f.ndim, fname)
     cval = _check_mode(mode, cval, fname)
     out = get_output(f, out, fname)
     shape = [1] * f.ndim
@@ -653,8 +639,7 @@ def rank_filter(f, Bc, rank: int, mode: str = "reflect", cval: float = 0.0,
     fname = "rank_filter"
     f, source = _as_image(f, fname)
     footprint = _footprint(Bc, f, fname)
-    if isinstance(rank, bool) or not isinstance(rank, numbers.Integral):
-        raise TypeError(f"karyo.{fname}: `rank` must be an integer, got {rank!r}")
+    rank = as_int(rank, fname, "rank")
     n_neighbours = int(np.count_nonzero(footprint))
     if not 0 <= rank < n_neighbours:
         raise ValueError(f"karyo.{fname}: `rank` is {rank}; `Bc` has {n_neighbours} "
@@ -774,7 +759,7 @@ def template_match(f, template, mode: str = "reflect", cval: float = 0.0,
     template_values = _as_3d(template).reshape(-1)
     if f.dtype == np.bool_:
         template_values = template_values.view(np.uint8)
-    _filters.squared_difference(_as_3d(source), _as_3d(_kernel_view(out)), elements,
+    _filters.squared_difference(_as_3d(source), _as_3d(kernel_view(out)), elements,
                                 template_values, *tables, x_origin, f.dtype == np.bool_)
     return out
 
@@ -866,8 +851,7 @@ def laplacian_2D(array, alpha: float = 0.2) -> np.ndarray:  # noqa: N802 (mahota
     """
     fname = "laplacian_2D"
     array = as_array(array, fname, min_ndim=2, max_ndim=2)
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"karyo.{fname}: `alpha` must be a number, got {alpha!r}")
+    alpha = as_real(alpha, fname, "alpha")
     if math.isnan(alpha):
         raise ValueError(f"karyo.{fname}: `alpha` is NaN; expected a number between 0 and 1")
     alpha = max(0, min(alpha, 1))
@@ -887,11 +871,7 @@ def _as_image(f, fname: str, min_ndim: int = 1, max_ndim: int = 3
     if f.dtype.kind == "f" and f.dtype.itemsize not in (4, 8):
         raise TypeError(f"karyo.{fname}: `f` has dtype {f.dtype}, which is not supported; "
                         "convert it to float32 or float64 first")
-    return f, _kernel_view(f)
-
-
-def _kernel_view(array: np.ndarray) -> np.ndarray:
-    return array.view(np.uint8) if array.dtype == np.bool_ else array
+    return f, kernel_view(f)
 
 
 def _check_kind(array: np.ndarray, name: str, fname: str) -> None:
@@ -953,7 +933,7 @@ def _correlate(source: np.ndarray, out: np.ndarray, weights: np.ndarray, points:
         return
     elements, tables, x_origin = _filter_geometry(source.shape, points, mode)
     values = np.ascontiguousarray(_as_3d(weights)[_as_3d(points)], dtype=np.float64)
-    _filters.correlate(_as_3d(source), _as_3d(_kernel_view(out)), elements, values, *tables,
+    _filters.correlate(_as_3d(source), _as_3d(kernel_view(out)), elements, values, *tables,
                        x_origin, cval, use_cval, out.dtype == np.bool_)
 
 
@@ -1107,7 +1087,7 @@ def haar(f, preserve_energy: bool = True, inline: bool = False) -> np.ndarray:
            [2., 0.]])
     """
     fname = "haar"
-    preserve_energy = _check_flag(preserve_energy, "preserve_energy", fname)
+    preserve_energy = as_flag(preserve_energy, fname, "preserve_energy")
     f, destination = _wavelet_image(f, inline, fname)
     out = np.empty(f.shape, f.dtype)
     _wavelets.haar_forward(f, out, preserve_energy)
@@ -1157,7 +1137,7 @@ def ihaar(f, preserve_energy: bool = True, inline: bool = False) -> np.ndarray:
            [3., 4.]])
     """
     fname = "ihaar"
-    preserve_energy = _check_flag(preserve_energy, "preserve_energy", fname)
+    preserve_energy = as_flag(preserve_energy, fname, "preserve_energy")
     f, destination = _wavelet_image(f, inline, fname)
     out = np.empty(f.shape, f.dtype)
     _wavelets.haar_inverse(f, out, preserve_energy)
@@ -1381,18 +1361,8 @@ def wavelet_decenter(w, oshape, border: int = 0) -> np.ndarray:
     return w[position]
 
 
-def _check_flag(value, name: str, fname: str) -> bool:
-    if not isinstance(value, (bool, np.bool_, int, np.integer)):
-        raise TypeError(f"karyo.{fname}: `{name}` must be a bool, got {type(value).__name__}")
-    return bool(value)
-
-
 def _check_border(border, fname: str) -> int:
-    if isinstance(border, (bool, np.bool_)) or not isinstance(border, (int, np.integer)):
-        raise TypeError(f"karyo.{fname}: `border` must be an int, got {border!r}")
-    if border < 0:
-        raise ValueError(f"karyo.{fname}: `border` must be >= 0, got {border}")
-    return int(border)
+    return as_int(border, fname, "border", low=0)
 
 
 def _wavelet_center_geometry(shape: tuple, border: int, fname: str) -> tuple[tuple, tuple]:
@@ -1425,7 +1395,7 @@ def _wavelet_image(f, inline, fname: str) -> tuple[np.ndarray, np.ndarray | None
     array. mahotas's rule: a floating-point `f` is transformed in place if
     `inline`; anything else is converted to float64 and copied.
     """
-    inline = _check_flag(inline, "inline", fname)
+    inline = as_flag(inline, fname, "inline")
     f = np.asanyarray(f)
     if isinstance(f, np.ma.MaskedArray):
         raise TypeError(f"karyo.{fname}: `f` is a masked array; pass a plain ndarray")

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .internal import as_int
+
 __all__ = ["load", "image_path", "nuclear_image", "synthetic_nuclei", "AVAILABLE_IMAGES",
            "MAHOTAS_IMAGES", "SYNTHETIC_NAME"]
 
@@ -319,9 +321,7 @@ def synthetic_nuclei(seed: int = _DEFAULT_SEED, shape: tuple[int, int] = _DEFAUL
     >>> image.shape, int(labels.max())
     ((256, 256), 5)
     """
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"karyo.demos.synthetic_nuclei: `seed` must be an int, got "
-                        f"{type(seed).__name__}")
+    seed = as_int(seed, "demos.synthetic_nuclei", "seed")
     try:
         height, width = (int(n) for n in shape)
     except (TypeError, ValueError):
@@ -331,11 +331,8 @@ def synthetic_nuclei(seed: int = _DEFAULT_SEED, shape: tuple[int, int] = _DEFAUL
         raise ValueError(f"karyo.demos.synthetic_nuclei: `shape` must be positive, got {shape!r}")
     if n_nuclei is None:
         n_nuclei = max(1, round(_NUCLEI_PER_PIXEL * height * width))
-    elif isinstance(n_nuclei, (bool, np.bool_)) or not isinstance(n_nuclei, (int, np.integer)):
-        raise TypeError(f"karyo.demos.synthetic_nuclei: `n_nuclei` must be an int, got "
-                        f"{type(n_nuclei).__name__}")
-    elif n_nuclei < 0:
-        raise ValueError(f"karyo.demos.synthetic_nuclei: `n_nuclei` must be >= 0, got {n_nuclei}")
+    else:
+        n_nuclei = as_int(n_nuclei, "demos.synthetic_nuclei", "n_nuclei", low=0)
 
     rng = np.random.default_rng(int(seed))
     canvas_shape = (_fast_fft_size(height + 2 * _MARGIN), _fast_fft_size(width + 2 * _MARGIN))

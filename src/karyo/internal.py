@@ -8,24 +8,33 @@ the function, the argument and what was expected.
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 __all__ = [
     "as_array",
+    "as_axis",
+    "as_choice",
+    "as_flag",
+    "as_int",
     "as_lines",
+    "as_real",
     "as_structuring_element",
     "available_cores",
     "check_dtype",
     "count_in_blocks",
     "get_output",
     "in_threads",
+    "kernel_view",
     "line_coordinates",
     "neighbour_offsets",
     "odd_sized",
+    "per_axis",
     "pixel_view",
     "strips",
     "INTEGER_KINDS",
@@ -196,6 +205,256 @@ def line_coordinates(shape: tuple) -> np.ndarray:
         return np.zeros((1, 0), np.intp)
     return np.ascontiguousarray(
         np.indices(lead_shape, dtype=np.intp).reshape(len(lead_shape), -1).T)
+
+
+# --- Scalars: one home for "a number, not a bool", ranges and names -----------
+#
+# A bool is an int to Python (True == 1), so `isinstance(True, int)` holds and
+# `True in (0, 1)` too; a flag passed where a number belongs is refused here.
+
+def _is_bool(value) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def _range_words(low, high, low_open: bool) -> str:
+    if high is None:
+        return f"greater than {low}" if low_open else f"at least {low}"
+    if low is None:
+        return f"at most {high}"
+    return f"between {low} and {high}"
+
+
+def as_int(value, fname: str, name: str, *, low=None, high=None) -> int:
+    """`value` as a Python int: an integer (numpy's too), not a bool, within ``[low, high]``.
+
+    Parameters
+    ----------
+    value : object
+        The argument as given.
+    fname, name : str
+        The function (``"morph.disk"``) and the argument (``"radius"``), for
+        the message.
+    low, high : int, optional
+        Inclusive bounds.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        `value` is a bool, a float or not a number.
+    ValueError
+        `value` is out of range.
+
+    Examples
+    --------
+    >>> as_int(np.int16(3), "morph.disk", "radius", low=0)
+    3
+    >>> as_int(True, "morph.disk", "radius")
+    Traceback (most recent call last):
+    ...
+    TypeError: karyo.morph.disk: `radius` must be an integer, got True
+    """
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"karyo.{fname}: `{name}` must be an integer, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"karyo.{fname}: `{name}` must be {_range_words(low, high, False)}, "
+                         f"got {value}")
+    return int(value)
+
+
+def as_real(value, fname: str, name: str, *, low=None, high=None, low_open: bool = False,
+            finite: bool = False) -> float:
+    """`value` as a Python float: a real number (numpy's too), not a bool, within bounds.
+
+    Parameters
+    ----------
+    value : object
+        The argument as given.
+    fname, name : str
+        The function and the argument, for the message.
+    low, high : float, optional
+        Bounds; `high` is inclusive, `low` too unless `low_open`.
+    low_open : bool, optional
+        Require ``value > low`` rather than ``value >= low``.
+    finite : bool, optional
+        Refuse NaN and infinities.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        `value` is a bool or not a real number.
+    ValueError
+        `value` is out of range, or not finite when `finite`.
+
+    Examples
+    --------
+    >>> as_real(2, "edge.dog", "sigma1", low=0, low_open=True)
+    2.0
+    >>> as_real(0.0, "edge.dog", "sigma1", low=0, low_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: karyo.edge.dog: `sigma1` must be greater than 0, got 0.0
+    """
+    if _is_bool(value) or not isinstance(value, numbers.Real):
+        raise TypeError(f"karyo.{fname}: `{name}` must be a number, got {value!r}")
+    value = float(value)
+    if finite and not math.isfinite(value):
+        raise ValueError(f"karyo.{fname}: `{name}` must be a finite number, got {value}")
+    below = low is not None and (value <= low if low_open else value < low)
+    above = high is not None and value > high
+    bounded_nan = math.isnan(value) and (low is not None or high is not None)
+    if below or above or bounded_nan:
+        raise ValueError(f"karyo.{fname}: `{name}` must be "
+                         f"{_range_words(low, high, low_open)}, got {value}")
+    return value
+
+
+def as_axis(axis, ndim: int, fname: str, name: str = "axis") -> int:
+    """`axis` of an array of `ndim` dimensions, negative ones counted from the end.
+
+    Examples
+    --------
+    >>> as_axis(-1, 3, "convolve.gaussian_filter1d")
+    2
+    >>> as_axis(3, 3, "convolve.gaussian_filter1d")
+    Traceback (most recent call last):
+    ...
+    ValueError: karyo.convolve.gaussian_filter1d: `axis` is 3, out of range for an array of 3 \
+dimensions
+    """
+    axis = as_int(axis, fname, name)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"karyo.{fname}: `{name}` is {axis}, out of range for an array of "
+                         f"{ndim} dimensions")
+    return axis % ndim
+
+
+def as_choice(value, choices, fname: str, name: str, what: str | None = None):
+    """`value` if it is one of `choices`, else a ValueError listing them.
+
+    A bool is never a choice, even where ``True == 1`` would match, and an
+    array is not one either (it compares element by element).
+
+    Parameters
+    ----------
+    value : object
+        The argument as given.
+    choices : sequence
+        The accepted values (names of modes, orders...).
+    fname, name : str
+        The function and the argument, for the message.
+    what : str, optional
+        How to say the choices (``"0, 1, 2 or 3 (the derivative)"``); by
+        default they are listed.
+
+    Returns
+    -------
+    object
+        `value`, unchanged.
+
+    Raises
+    ------
+    ValueError
+        `value` is not one of `choices`.
+
+    Examples
+    --------
+    >>> as_choice("wrap", ("nearest", "wrap"), "convolve.gaussian_filter", "mode")
+    'wrap'
+    >>> as_choice("edge", ("nearest", "wrap"), "convolve.gaussian_filter", "mode")
+    Traceback (most recent call last):
+    ...
+    ValueError: karyo.convolve.gaussian_filter: `mode` must be one of 'nearest', 'wrap'; \
+got 'edge'
+    """
+    try:
+        found = not (_is_bool(value) or isinstance(value, np.ndarray)) and value in choices
+    except TypeError:
+        found = False
+    if not found:
+        words = what or "one of " + ", ".join(repr(choice) for choice in choices)
+        raise ValueError(f"karyo.{fname}: `{name}` must be {words}; got {value!r}")
+    return value
+
+
+def as_flag(value, fname: str, name: str) -> bool:
+    """`value` as a bool: a bool or an integer (0 or not), as mahotas's flags take.
+
+    Examples
+    --------
+    >>> as_flag(np.int8(1), "haar", "inline"), as_flag(False, "haar", "inline")
+    (True, False)
+    >>> as_flag("no", "haar", "inline")
+    Traceback (most recent call last):
+    ...
+    TypeError: karyo.haar: `inline` must be a bool, got str
+    """
+    if not isinstance(value, (bool, np.bool_, numbers.Integral)):
+        raise TypeError(f"karyo.{fname}: `{name}` must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def per_axis(value, ndim: int, fname: str, name: str) -> list:
+    """`value` once per axis: a single value repeated `ndim` times, or `ndim` values.
+
+    Parameters
+    ----------
+    value : scalar, sequence or ndarray
+        One value for every axis, or one per axis (an array is read flat).
+    ndim : int
+        The number of axes.
+    fname, name : str
+        The function and the argument, for the message.
+
+    Returns
+    -------
+    list
+        `ndim` values, unchecked (check each with :func:`as_real` or
+        :func:`as_int`).
+
+    Raises
+    ------
+    ValueError
+        A sequence whose length is not `ndim`.
+
+    Examples
+    --------
+    >>> per_axis(1.5, 3, "convolve.gaussian_filter", "sigma")
+    [1.5, 1.5, 1.5]
+    >>> per_axis([1, 2], 3, "convolve.gaussian_filter", "sigma")
+    Traceback (most recent call last):
+    ...
+    ValueError: karyo.convolve.gaussian_filter: `sigma` has 2 values; expected one or 3 (one \
+per axis of the array)
+    """
+    if not isinstance(value, Sequence | np.ndarray) or isinstance(value, str):
+        return [value] * ndim
+    values = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) else list(value)
+    if len(values) != ndim:
+        raise ValueError(f"karyo.{fname}: `{name}` has {len(values)} values; expected one or "
+                         f"{ndim} (one per axis of the array)")
+    return values
+
+
+def kernel_view(array: np.ndarray) -> np.ndarray:
+    """`array` in a dtype the kernels read: a bool array viewed as uint8, others unchanged.
+
+    No copy; the layout is the caller's (kernels that need a flat buffer take
+    ``kernel_view(np.ascontiguousarray(array)).reshape(-1)``).
+
+    Examples
+    --------
+    >>> kernel_view(np.array([True, False])).dtype
+    dtype('uint8')
+    """
+    return array.view(np.uint8) if array.dtype == np.bool_ else array
 
 
 # (ndim, neighbour count) -> city-block radius, the "count" meaning of an integer Bc

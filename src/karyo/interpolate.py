@@ -12,13 +12,22 @@ karyo differs from mahotas and why.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 
 from . import _interpolate
-from .internal import as_array, get_output, in_threads, strips
+from .internal import (
+    as_array,
+    as_axis,
+    as_choice,
+    as_int,
+    as_real,
+    get_output,
+    in_threads,
+    per_axis,
+    strips,
+)
 
 __all__ = ["shift", "spline_filter", "spline_filter1d", "zoom"]
 
@@ -43,20 +52,20 @@ _NEAREST_PAD = 12
 _FILTER_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.longdouble))
 
 
-def _check_order(order, fname: str, lowest: int = 0) -> int:
-    if isinstance(order, (bool, np.bool_)) or not isinstance(order, (int, np.integer)):
-        raise TypeError(f"karyo.{fname}: `order` must be an integer, got {order!r}")
-    if not lowest <= order <= 5:
-        raise ValueError(f"karyo.{fname}: `order` must be between {lowest} and 5, got {order}")
-    return int(order)
+def _spline_order(order, fname: str, lowest: int = 0) -> int:
+    """The B-spline's degree: an integer from `lowest` to 5 (prefilters need 2 or more)."""
+    return as_int(order, fname, "order", low=lowest, high=5)
 
 
-def _check_mode(mode, cval, fname: str) -> tuple[int, float]:
-    if not isinstance(mode, str) or mode not in _MODES:
-        raise ValueError(f"karyo.{fname}: `mode` must be one of {sorted(_MODES)}, got {mode!r}")
-    if isinstance(cval, (bool, np.bool_)) or not isinstance(cval, numbers.Real):
-        raise TypeError(f"karyo.{fname}: `cval` must be a real number, got {cval!r}")
-    return _MODES[mode], float(cval)
+def _mode_code(mode, cval, fname: str) -> tuple[int, float]:
+    """The kernel's code for `mode`, and `cval` as a float."""
+    return _MODES[as_choice(mode, tuple(_MODES), fname, "mode")], as_real(cval, fname, "cval")
+
+
+def _numbers_per_axis(value, ndim: int, fname: str, name: str) -> np.ndarray:
+    """`value` (a number or one per axis) as a float64 array of length `ndim`."""
+    return np.array([as_real(number, fname, name)
+                     for number in per_axis(value, ndim, fname, name)], np.float64)
 
 
 def _filter_dtype(dtype, fname: str) -> np.dtype:
@@ -182,17 +191,13 @@ def spline_filter1d(array, order: int = 3, axis: int = -1, out=None, dtype=np.fl
     array([ 1.5, -3. , 10.5, -3. ,  1.5])
     """
     fname = "interpolate.spline_filter1d"
-    order = _check_order(order, fname, lowest=2)
+    order = _spline_order(order, fname, lowest=2)
     out, dtype = _legacy_output(out, output, dtype, fname)
     dtype = _filter_dtype(dtype, fname)
     array = as_array(array, fname, min_ndim=1)
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"karyo.{fname}: `axis` must be an integer, got {axis!r}")
-    if not -array.ndim <= axis < array.ndim:
-        raise ValueError(f"karyo.{fname}: `axis` is {axis}, out of range for an array with "
-                         f"{array.ndim} dimensions")
+    axis = as_axis(axis, array.ndim, fname)
     coefficients = get_output(array, out, fname, dtype)
-    _prefilter(array, coefficients, order, [int(axis) % array.ndim], _MIRROR)
+    _prefilter(array, coefficients, order, [axis], _MIRROR)
     return coefficients
 
 
@@ -233,7 +238,7 @@ def spline_filter(array, order: int = 3, out=None, dtype=np.float64, output=None
            [ 1.875, -3.   ,  4.125]])
     """
     fname = "interpolate.spline_filter"
-    order = _check_order(order, fname, lowest=2)
+    order = _spline_order(order, fname, lowest=2)
     out, dtype = _legacy_output(out, output, dtype, fname)
     dtype = _filter_dtype(dtype, fname)
     array = as_array(array, fname, min_ndim=0)
@@ -361,21 +366,6 @@ def _sample(coefficients: np.ndarray, result: np.ndarray, axes: list, cval: floa
     in_threads(run, strips(result.shape[0]), result.size)
 
 
-def _per_axis(value, ndim: int, name: str, fname: str) -> np.ndarray:
-    """`value` (a number or one per axis) as a float64 array of length `ndim`."""
-    try:
-        values = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"karyo.{fname}: `{name}` must be a number or a sequence of numbers, "
-                        f"got {value!r}") from None
-    if values.ndim == 0:
-        return np.full(ndim, float(values))
-    if values.shape != (ndim,):
-        raise ValueError(f"karyo.{fname}: `{name}` has shape {values.shape}; expected a number "
-                         f"or one value per axis ({ndim})")
-    return values
-
-
 def zoom(array, zoom, out=None, order: int = 3, mode: str = "constant", cval: float = 0.0,
          prefilter: bool = True, output=None) -> np.ndarray:
     """Resize `array` by B-spline interpolation, as ``mahotas.interpolate.zoom``.
@@ -454,10 +444,10 @@ def zoom(array, zoom, out=None, order: int = 3, mode: str = "constant", cval: fl
     array([ 0, 10, 20, 30], dtype=uint8)
     """
     fname = "interpolate.zoom"
-    order = _check_order(order, fname)
-    mode_code, cval = _check_mode(mode, cval, fname)
+    order = _spline_order(order, fname)
+    mode_code, cval = _mode_code(mode, cval, fname)
     array = as_array(array, fname, min_ndim=1)
-    zooms = _per_axis(zoom, array.ndim, "zoom", fname)
+    zooms = _numbers_per_axis(zoom, array.ndim, fname, "zoom")
     out, _ = _legacy_output(out, output, None, fname)
     if out is None:
         if not np.all(np.isfinite(zooms)) or np.any(zooms < 0):
@@ -552,10 +542,10 @@ def shift(array, shift, out=None, order: int = 3, mode: str = "constant", cval: 
     array([1. , 1.5, 2.5, 3.5])
     """
     fname = "interpolate.shift"
-    order = _check_order(order, fname)
-    mode_code, cval = _check_mode(mode, cval, fname)
+    order = _spline_order(order, fname)
+    mode_code, cval = _mode_code(mode, cval, fname)
     array = as_array(array, fname, min_ndim=1)
-    shifts = _per_axis(shift, array.ndim, "shift", fname)
+    shifts = _numbers_per_axis(shift, array.ndim, fname, "shift")
     if not np.all(np.isfinite(shifts)):
         raise ValueError(f"karyo.{fname}: `shift` must be finite, got {shift!r}")
     out, _ = _legacy_output(out, output, None, fname)

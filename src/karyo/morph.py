@@ -17,9 +17,11 @@ from . import _morph, _watershed
 from .internal import (
     INTEGER_KINDS,
     as_array,
+    as_int,
     as_structuring_element,
     check_dtype,
     get_output,
+    kernel_view,
     neighbour_offsets,
 )
 
@@ -70,12 +72,9 @@ def _check_kernel_dtype(array: np.ndarray, fname: str, name: str) -> None:
                         "a (u)int8..64 or float32/float64 array")
 
 
-def _kernel_view(array: np.ndarray) -> np.ndarray:
+def _flat(array: np.ndarray) -> np.ndarray:
     """Flat C-contiguous view (a copy only if needed) in a kernel dtype: bool as uint8."""
-    array = np.ascontiguousarray(array)
-    if array.dtype == np.bool_:
-        array = array.view(np.uint8)
-    return array.reshape(-1)
+    return kernel_view(np.ascontiguousarray(array)).reshape(-1)
 
 
 def _limits(dtype: np.dtype):
@@ -126,7 +125,7 @@ def _grey_morphology(A, Bc, out, output, fname: str, kernel) -> np.ndarray:
     offsets, weights = _weighted_footprint(element, image.dtype)
     kernel_dtype = np.uint8 if image.dtype == np.bool_ else image.dtype
     lowest, highest = _limits(image.dtype)
-    kernel(_kernel_view(image), out.reshape(-1).view(kernel_dtype), _shape_vector(image),
+    kernel(_flat(image), out.reshape(-1).view(kernel_dtype), _shape_vector(image),
            offsets, weights, lowest, highest)
     return out
 
@@ -203,14 +202,8 @@ def disk(radius: int, dim: int = 2) -> np.ndarray:
            [0, 1, 1, 1, 0],
            [0, 0, 0, 0, 0]])
     """
-    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"karyo.disk: `dim` must be an int, got {type(dim).__name__}")
-    if isinstance(radius, (bool, np.bool_)) or not isinstance(radius, (int, np.integer)):
-        raise TypeError(f"karyo.disk: `radius` must be an int, got {type(radius).__name__}")
-    if dim <= 0:
-        raise ValueError(f"karyo.disk: `dim` must be positive, got {dim}")
-    if radius < 0:
-        raise ValueError(f"karyo.disk: `radius` must be >= 0, got {radius}")
+    dim = as_int(dim, "disk", "dim", low=1)
+    radius = as_int(radius, "disk", "radius", low=0)
     squared = (np.indices((2 * radius + 1,) * dim) - radius) ** 2
     return squared.sum(0) < radius ** 2
 
@@ -841,7 +834,7 @@ def _extrema(f, Bc, out, output, fname: str, kernel, is_min: bool) -> np.ndarray
     if image.size == 0:
         return out
     offsets = neighbour_offsets(element).astype(np.intp, copy=False)
-    kernel(_kernel_view(image), out.reshape(-1).view(np.uint8), _shape_vector(image),
+    kernel(_flat(image), out.reshape(-1).view(np.uint8), _shape_vector(image),
            offsets, is_min)
     return out
 
@@ -1138,7 +1131,7 @@ def cwatershed(surface: np.ndarray, markers: np.ndarray, Bc=None, return_lines: 
                      lines.view(np.uint8).reshape(-1) if return_lines else np.empty(0, np.uint8),
                      _border_flags(relief.shape, offsets), _shape_vector(relief),
                      np.ascontiguousarray(offsets).reshape(len(offsets), relief.ndim), deltas)
-        flat = _kernel_view(relief)
+        flat = _flat(relief)
         if relief.dtype in (np.bool_, np.uint8, np.uint16):
             _watershed.flood_buckets_bordered(flat, arguments[0], entry_type, *arguments[1:])
         elif relief.dtype == np.int8:

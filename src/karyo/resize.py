@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .internal import as_array
+from .internal import as_array, as_int
 from .interpolate import zoom
 
 __all__ = ["imresize", "resize_rgb_to", "resize_to"]
@@ -28,10 +28,7 @@ def _new_shape(nsize, ndim: int, fname: str) -> tuple[int, ...]:
         raise ValueError(f"karyo.{fname}: `nsize` has {len(sizes)} values; expected {ndim}, "
                          "one per axis of the image")
     for size in sizes:
-        if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)):
-            raise TypeError(f"karyo.{fname}: `nsize` must hold integers, got {size!r}")
-        if size < 0:
-            raise ValueError(f"karyo.{fname}: `nsize` must hold sizes >= 0, got {size}")
+        as_int(size, fname, "nsize", low=0)
     return tuple(int(size) for size in sizes)
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from . import _thin
-from .internal import as_array
+from .internal import as_array, as_int
 
 __all__ = ["thin"]
 
@@ -56,8 +54,7 @@ def thin(binimg: np.ndarray, max_iter: int = -1) -> np.ndarray:
            [0, 1, 0, 0, 0, 0, 0],
            [0, 0, 0, 0, 0, 0, 0]])
     """
-    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral):
-        raise TypeError(f"karyo.thin: `max_iter` must be an int, got {max_iter!r}")
+    max_iter = as_int(max_iter, "thin", "max_iter")
     binimg = as_array(binimg, "thin", "binimg", min_ndim=2, max_ndim=2)
     result = np.zeros_like(binimg)
     rows = np.flatnonzero(binimg.any(axis=1))
