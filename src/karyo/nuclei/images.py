@@ -39,6 +39,7 @@ from karyo.io.image_files import (
     refuse_too_many_pixels,
     tifffile_quiet,
 )
+from karyo.nuclei.measure import check_pixel_size
 
 __all__ = ["INPUT_SETTINGS", "VENDOR_SUFFIXES", "DnaImage", "ImageInputError", "dna_plane",
            "guess_axes", "read_dna_image"]
@@ -527,7 +528,7 @@ def read_dna_image(source, channel: int | str | None = None, *, z: int | str | N
     ((64, 64), 1000, 0.65, 1)
     """
     if pixel_size is not None:
-        pixel_size = _checked_pixel_size(pixel_size)
+        pixel_size = check_pixel_size(pixel_size, "nuclei.read_dna_image")
     if isinstance(source, (str, os.PathLike)):
         where = os.fspath(source)
         found = _read_file(Path(source), where)
@@ -545,16 +546,6 @@ def read_dna_image(source, channel: int | str | None = None, *, z: int | str | N
         raise ImageInputError(f"{where}: {found.pixel_size_problem}; pass `pixel_size=` in "
                               "micrometres to override it")
     return replace(plane, pixel_size=found.pixel_size, pixel_size_from=found.pixel_size_from)
-
-
-def _checked_pixel_size(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"karyo.nuclei: `pixel_size` must be a number of micrometres, got "
-                        f"{value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"karyo.nuclei: `pixel_size` must be a positive number of "
-                         f"micrometres, got {value!r}")
-    return float(value)
 
 
 def _read_file(path: Path, where: str) -> _Found:
