@@ -216,6 +216,21 @@ def test_count_prints_one_line_per_image(tmp_path, capsys, segment_alone):
     assert "empty.png" in stderr and "no file matches" in stderr
 
 
+@needs_real_segment
+def test_count_warns_about_doubtful_images(tmp_path, capsys):
+    from karyo.io import imsave
+    from karyo.nuclei.segment import QC_FLAGS
+
+    rng = np.random.default_rng(1)
+    imsave(str(tmp_path / "noise.png"), rng.normal(60, 5, (200, 200)).clip(0, 255).astype(np.uint8))
+    # With no settings at all (no --diameter): noise counts 0 nuclei, and says why.
+    status = main(["count", str(tmp_path / "noise.png"), "-j", "1"])
+    captured = capsys.readouterr()
+    assert status == 0
+    assert captured.out.splitlines() == [f"{tmp_path / 'noise.png'}\t0"]
+    assert f"warning: {tmp_path / 'noise.png'}: {QC_FLAGS['empty']}" in captured.err
+
+
 def test_scheduler_on_a_local_dask_cluster(tmp_path, capsys, segment_alone):
     distributed = pytest.importorskip("dask.distributed")
     write_image_folder(tmp_path / "in", n_good=2)

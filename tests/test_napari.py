@@ -184,7 +184,7 @@ def test_widget_signature_resolves_to_napari_types():
     parameters = magic_signature(segment_nuclei).parameters
     assert resolve_single_type(parameters["image"].annotation.__args__[0]) is \
         napari.layers.Image
-    assert [parameters[name].default for name in ("min_diameter", "max_diameter")] == [70, 200]
+    assert [parameters[name].default for name in ("min_diameter", "max_diameter")] == [0, 0]
 
 
 def test_plain_tiff_is_not_taken_for_an_output_folder(tmp_path):

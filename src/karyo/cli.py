@@ -28,8 +28,8 @@ IMAGE_EXTENSIONS = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".gif", ".
 # Command-line flag -> the setting it sets (the keys of a --config file too).
 SETTING_FLAGS = {
     "diameter": "--diameter", "threshold": "--threshold",
-    "threshold_correction": "--threshold-correction", "declump": "--declump",
-    "fill_holes": "--no-fill-holes", "exclude_border": "--exclude-border/--keep-border",
+    "threshold_correction": "--threshold-correction", "object_threshold": "--object-threshold",
+    "background": "--no-background", "declump": "--declump", "fill_holes": "--no-fill-holes", "exclude_border": "--exclude-border/--keep-border",
     "channel": "--channel", "z": "--z", "time": "--time", "pixel_size": "--pixel-size",
 }
 # What a flag's value is called in messages ("pass --channel N").
@@ -109,12 +109,20 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--recipe", help="segmentation recipe (default: 'default', or the "
                        "config file's recipe)")
     group.add_argument("--diameter", nargs=2, type=_number, metavar=("MIN", "MAX"),
-                       help="expected nucleus diameter range, in pixels")
+                       help="nucleus diameter range, in pixels (default: the typical "
+                            "diameter is estimated in each image, and the size filter keeps "
+                            "0.4 to 2.5 times it)")
     group.add_argument("--threshold", type=_threshold, metavar="{otsu,mean,rc,VALUE}",
                        help="how to separate nuclei from background: a method, or a fixed "
                        "intensity")
     group.add_argument("--threshold-correction", type=_number, metavar="FACTOR",
                        help="multiply the automatic threshold by FACTOR (above 1: stricter)")
+    group.add_argument("--object-threshold", type=_number, metavar="FRACTION",
+                       help="outline each nucleus at FRACTION of its own mean brightness "
+                       "(default 0.5; 0: at the global threshold)")
+    group.add_argument("--no-background", dest="background", action="store_false",
+                       default=None, help="do not subtract the background (default: subtract "
+                       "a smooth background three nuclei wide)")
     group.add_argument("--declump", choices=("intensity", "shape", "none"),
                        help="how to split touching nuclei: by intensity peaks, by shape "
                        "(distance transform), or not at all")
@@ -508,19 +516,10 @@ def _segment_tiled(arguments, images: list[str]) -> int:
     return status
 
 
-DEMO_DIAMETER = (30, 120)
-
-
 def _command_demo(arguments) -> int:
     from karyo.demos import load
 
     image, truth = load("synthetic_nuclei", return_labels=True)
-    if arguments.diameter is None:
-        # The demo's nuclei are 30-90 px across; the default range suits U2OS
-        # frames (70-200 px), so the demo says which scale it uses.
-        arguments.diameter = list(DEMO_DIAMETER)
-        print(f"demo image: nuclei about 30-90 px across, using --diameter "
-              f"{DEMO_DIAMETER[0]} {DEMO_DIAMETER[1]}")
     arguments.out.mkdir(parents=True, exist_ok=True)
     demo_path = arguments.out / ("demo-nuclear.png" if np.asarray(image).dtype in
                                  (np.uint8, np.uint16) else "demo-nuclear.tif")
@@ -576,9 +575,15 @@ def _command_count(arguments) -> int:
     if not images:
         raise UsageError("no images to count")
     results = _run(arguments, images, "counting")
+    from karyo.nuclei.segment import QC_FLAGS
+
     for result in results:
         if result.ok:
             print(f"{result.name}\t{result.count}")
+    for result in results:
+        # A count to doubt says so: the image's quality-control flags, on stderr.
+        for flag in getattr(result, "flags", ()) if result.ok else ():
+            print(f"karyo: warning: {result.name}: {QC_FLAGS.get(flag, flag)}", file=sys.stderr)
     for line in _input_choices(results):
         print(f"karyo: note: {line}", file=sys.stderr)
     return 1 if problems or any(not result.ok for result in results) else 0

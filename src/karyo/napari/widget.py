@@ -12,12 +12,12 @@ if TYPE_CHECKING:
 __all__ = ["segment_nuclei"]
 
 
-def segment_nuclei(image: napari.layers.Image, min_diameter: float = 70.0,
-                   max_diameter: float = 200.0) -> napari.types.LayerDataTuple:
+def segment_nuclei(image: napari.layers.Image, min_diameter: float = 0.0,
+                   max_diameter: float = 0.0) -> napari.types.LayerDataTuple:
     """Segment the nuclei of an image layer; return the labels layer with its table.
 
     napari builds the widget from this signature (magicgui): a choice of image
-    layer and the expected nucleus diameter range, in pixels.
+    layer and the nucleus diameter range, in pixels (0: estimated in the image).
 
     Parameters
     ----------
@@ -26,8 +26,9 @@ def segment_nuclei(image: napari.layers.Image, min_diameter: float = 70.0,
         rule (equal colours: grey); a 3-D layer is a z-stack, segmented on its
         maximum-intensity projection.
     min_diameter, max_diameter : float, optional
-        Expected nucleus diameter range in pixels (the ``diameter`` setting
-        of :func:`karyo.nuclei.segment.segment`'s default recipe).
+        Nucleus diameter range in pixels (the ``diameter`` setting of
+        :func:`karyo.nuclei.segment.segment`'s default recipe); 0 for either
+        (the default) estimates the nuclei's size in the image.
 
     Returns
     -------
@@ -67,7 +68,8 @@ def segment_nuclei(image: napari.layers.Image, min_diameter: float = 70.0,
     stack = not image.rgb and data.ndim == 3
     plane = dna_plane(data, "YXS" if image.rgb else "ZYX" if stack else None,
                       source=f"layer {image.name!r}")
-    result = segment(plane.image, diameter=[min_diameter, max_diameter])
+    given = min_diameter > 0 and max_diameter > 0
+    result = segment(plane.image, diameter=[min_diameter, max_diameter] if given else None)
     features = measure(result.labels, plane.image, as_frame=False)
     features = {name: np.asarray(values) for name, values in features.items()}
     features["index"] = features["label"].copy()  # napari finds a label's row by `index`
