@@ -29,7 +29,8 @@ IMAGE_EXTENSIONS = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".gif", ".
 SETTING_FLAGS = {
     "diameter": "--diameter", "threshold": "--threshold",
     "threshold_correction": "--threshold-correction", "object_threshold": "--object-threshold",
-    "background": "--no-background", "declump": "--declump", "fill_holes": "--no-fill-holes", "exclude_border": "--exclude-border/--keep-border",
+    "background": "--no-background", "declump": "--declump", "fill_holes": "--no-fill-holes",
+    "exclude_border": "--exclude-border/--keep-border",
     "channel": "--channel", "z": "--z", "time": "--time", "pixel_size": "--pixel-size",
 }
 # What a flag's value is called in messages ("pass --channel N").
