@@ -312,6 +312,52 @@ def pipeline_cases(image, size):
                    {"fastest peers": lambda: fastest_peer_pipeline(image)}, goal=1.0)
 
 
+# ---------------------------------------------------------------- the default recipe
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def recipe_rows(repeat: int) -> list[list[str]]:
+    """The default recipe (segment + measure) beside the tutorial pipeline, in one run.
+
+    On a U2OS image (1030 x 1349) when the shared collection is present, and
+    per image over DSB2018's images of each size (the first eight of each).
+    """
+    from PIL import Image
+
+    from karyo.nuclei.measure import measure
+    from karyo.nuclei.segment import segment
+
+    def recipe(image):
+        result = segment(image)
+        return measure(result.labels, image)
+
+    pipeline = tutorial_pipeline(kr)
+    sets = {}
+    u2os = SHARED_DATA / "u2os" / "images" / "dna-0.png"
+    if u2os.is_file():
+        image = np.asarray(Image.open(u2os))
+        sets["U2OS dna-0"] = [np.ascontiguousarray(image[..., 0] if image.ndim == 3 else image)]
+    dsb = SHARED_DATA / "dsb2018" / "images"
+    if dsb.is_dir():
+        by_shape: dict[tuple, list] = {}
+        for path in sorted(dsb.iterdir()):
+            image = np.asarray(Image.open(path))
+            by_shape.setdefault(image.shape, []).append(image)
+        for shape, images in sorted(by_shape.items(), key=lambda item: item[0][0] * item[0][1]):
+            sets[f"DSB2018 {shape[0]}x{shape[1]}"] = images[:8]
+    rows = []
+    for name, images in sets.items():
+        times = median_times({"recipe": lambda images=images: [recipe(i) for i in images],
+                              "tutorial": lambda images=images: [pipeline(i) for i in images]},
+                             repeat)
+        ratio = times["recipe"] / times["tutorial"]
+        rows.append([name, str(len(images)), format_ms(times["recipe"] / len(images)),
+                     format_ms(times["tutorial"] / len(images)),
+                     f"{ratio:.2f}" + (" ✗" if name.startswith("U2OS") and ratio > 3 else "")])
+    return rows
+
+
 # ---------------------------------------------------------------- running
 
 def all_cases(quick: bool):
@@ -429,6 +475,15 @@ def main(argv=None) -> int:
             "mark added by one karyo call, in a forked child (least of three); peak / output over "
             "2 is marked ✗ (issue 3's memory bound).", "", "```", header.strip(), "```",
             "", *table]
+    recipe_columns = ["images", "n", "default recipe ms / image (segment + measure)",
+                      "tutorial pipeline ms / image", "recipe / tutorial"]
+    print("\n" + " | ".join(recipe_columns))
+    text += ["", "## The default recipe beside the tutorial pipeline", "",
+             "Goal (issue 9): on U2OS at most 3 x the tutorial pipeline's time.", "",
+             "| " + " | ".join(recipe_columns) + " |", "|" + "---|" * len(recipe_columns)]
+    for row in recipe_rows(max(3, args.repeat // 2)):
+        print(" | ".join(row), flush=True)
+        text.append("| " + " | ".join(row) + " |")
     if not args.quick:
         print("\nscaling, 1 to 16 Mpx (time ~ pixels^exponent):")
         text += ["", "## Scaling (1024^2, 2048^2, 4096^2)", "",
