@@ -26,7 +26,7 @@ import numpy as np
 from karyo.convolve import gaussian_filter
 from karyo.distance import distance
 from karyo.labeled import label, labeled_max, labeled_size, labeled_sum, relabel, remove_bordering
-from karyo.morph import close_holes, cwatershed, disk, erode, regmax
+from karyo.morph import close_holes, cwatershed, dilate, disk, erode, regmax
 from karyo.morph import open as grey_open
 from karyo.nuclei.images import dna_plane
 from karyo.segmentation import gvoronoi
@@ -557,7 +557,32 @@ def _tutorial(image: np.ndarray, settings: dict) -> tuple[np.ndarray, float, dic
 
 
 def _default(image: np.ndarray, settings: dict) -> Segmentation:
-    """The default recipe (see :func:`segment`'s Notes), at the nuclei's own scale."""
+    """The default recipe (see :func:`segment`'s Notes), at the nuclei's own scale.
+
+    The global pass on the whole image, then the region pass on the whole
+    image: the same two steps a tiled run takes (:func:`_tiling_plan`).
+    """
+    resolved = _default_settings(settings)
+    grey = _float_image(image)
+    prepared: dict = {}
+    found = _global_pass(grey, resolved, prepared)
+    nucleus, flags = found["nucleus"], list(found["flags"])
+    if found["empty"]:
+        labels = np.zeros(image.shape, np.int32)
+        return Segmentation(labels, 0, found["threshold"], resolved, "default", image, nucleus,
+                            tuple(flags))
+    labels, rejected, mostly_rejected = _region_pass(grey, (0, 0), grey.shape, found, resolved,
+                                                     prepared)
+    if mostly_rejected:
+        flags.append("mostly_rejected")
+    if rejected is not None:
+        rejected, _ = relabel(np.ascontiguousarray(rejected, dtype=np.int32))
+    return Segmentation(_finish(labels, resolved["exclude_border"]), 0, found["threshold"],
+                        resolved, "default", image, nucleus, tuple(flags), rejected)
+
+
+def _default_settings(settings: dict) -> dict:
+    """The default recipe's settings, checked and resolved (the diameter as given)."""
     diameter = None if settings["diameter"] is None else _check_diameter(settings)
     method = _check_threshold(settings)
     correction = _check_number(settings, "threshold_correction")
@@ -570,12 +595,32 @@ def _default(image: np.ndarray, settings: dict) -> Segmentation:
     fill_holes = _check_bool(settings, "fill_holes")
     size_filter = _check_bool(settings, "size_filter")
     exclude_border = _check_bool(settings, "exclude_border")
+    return {"diameter": diameter, "threshold": method,
+            "threshold_correction": _plain_number(correction),
+            "object_threshold": _plain_number(object_fraction), "background": background,
+            "declump": declump, "fill_holes": fill_holes, "size_filter": size_filter,
+            "exclude_border": exclude_border}
+
+
+def _float_image(image: np.ndarray) -> np.ndarray:
     grey = np.asarray(image, dtype=np.float32)
     if grey.size and not np.isfinite(grey).all():
         raise ValueError("karyo.nuclei.segment: `image` has NaN or infinite pixels; replace "
                          "them (e.g. np.nan_to_num) before segmenting")
+    return grey
 
+
+def _global_pass(grey: np.ndarray, resolved: dict, prepared: dict | None = None) -> dict:
+    """What every region needs from the whole image, as plain numbers.
+
+    The nucleus diameter and the working step, the image's range (the
+    background's quantisation), the threshold, and whether the image is empty
+    or all foreground. `resolved` gains the diameter range. The working image,
+    its background and the full-resolution smoothed image are left in
+    `prepared` for a region pass over the same whole image.
+    """
     flags = []
+    diameter = resolved["diameter"]
     if diameter is None:
         estimate = estimate_nucleus_diameter(grey) if grey.size else DiameterEstimate(None, 1, 0)
         nucleus = estimate.diameter
@@ -583,14 +628,10 @@ def _default(image: np.ndarray, settings: dict) -> Segmentation:
             flags.append("size_uncertain")
     else:
         nucleus = math.sqrt(diameter[0] * diameter[1])
-    resolved = {"diameter": diameter, "threshold": method,
-                "threshold_correction": _plain_number(correction),
-                "object_threshold": _plain_number(object_fraction), "background": background,
-                "declump": declump, "fill_holes": fill_holes, "size_filter": size_filter,
-                "exclude_border": exclude_border}
-    empty = np.zeros(image.shape, np.int32)
+    found = {"nucleus": None, "diameter": diameter, "step": 1.0, "low": 0.0, "high": 0.0,
+             "threshold": 0.0, "empty": True, "flags": flags}
     if nucleus is None or grey.size == 0 or grey.min() == grey.max():
-        return Segmentation(empty, 0, 0.0, resolved, "default", image, None, tuple(flags))
+        return found
     nucleus = round(nucleus, 2)
     if diameter is None:
         # Written out so that the settings repeat the run: sqrt(min * max) is the nucleus.
@@ -598,21 +639,62 @@ def _default(image: np.ndarray, settings: dict) -> Segmentation:
         resolved["diameter"] = [_plain_number(round(v, 6)) for v in diameter]
     if not _TESTED_DIAMETERS[0] <= nucleus <= _TESTED_DIAMETERS[1]:
         flags.append("size_out_of_range")
-
     step = _working_step(nucleus, grey.shape)
-    working, full_smoothed = _working_image(grey, step)
     low, high = float(grey.min()), float(grey.max())
-    if background:
+    found.update(nucleus=nucleus, diameter=diameter, step=step, low=low, high=high)
+    working, full_smoothed = _working_image(grey, step)
+    working_background = None
+    if resolved["background"]:
         working_background = _background(working, _BACKGROUND_RADIUS, (high - low) / 65535, low)
         working = working - working_background
-    threshold = _threshold_value(working, method, correction, integer_levels=False)
+    threshold = _threshold_value(working, resolved["threshold"],
+                                 resolved["threshold_correction"], integer_levels=False)
     foreground = working > threshold
+    found["threshold"] = threshold
     if foreground.any() and not _stands_out(working, foreground):
         # Noise has no nucleus size to doubt: the one flag is that it is empty.
-        return Segmentation(empty, 0, threshold, resolved, "default", image, nucleus,
-                            ("empty",))
+        found["flags"] = ["empty"]
+        return found
     if foreground.mean() > 0.8:
         flags.append("foreground_everywhere")
+    found["empty"] = False
+    if prepared is not None:
+        prepared.update(working=working, background=working_background, smoothed=full_smoothed)
+    return found
+
+
+def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, int], found: dict,
+                 resolved: dict, prepared: dict | None = None, support: list | None = None):
+    """The default recipe's local steps on `grey`, a crop at `origin` of an image of `shape`.
+
+    Every sampling position is computed from the image's own indices, so that
+    a crop whose origin is a multiple of the working grid's alignment
+    (:func:`_alignment`) samples exactly where the whole image does. Returns
+    the labels (not yet numbered 1..n), the objects the size filter dropped
+    (or None) and whether it dropped most of the foreground. With `support` a
+    list, the initial foreground grown by 2 working pixels, at the image's
+    resolution, is appended to it: the pixels each nucleus depends on.
+    """
+    step, threshold = found["step"], found["threshold"]
+    low, high = found["low"], found["high"]
+    background, fill_holes = resolved["background"], resolved["fill_holes"]
+    object_fraction, declump = resolved["object_threshold"], resolved["declump"]
+    # The working pixel at the crop's origin (a whole number: crops are aligned).
+    first = tuple(int(round(o / step)) for o in origin)
+    if prepared:
+        working, working_background = prepared["working"], prepared["background"]
+        full_smoothed = prepared["smoothed"]
+    else:
+        working, full_smoothed = _working_image(grey, step, origin, first)
+        working_background = None
+        if background:
+            working_background = _background(working, _BACKGROUND_RADIUS, (high - low) / 65535,
+                                             low)
+            working = working - working_background
+    foreground = working > threshold
+    if support is not None:
+        grown = dilate(foreground, np.ones((5, 5), bool))
+        support.append(_nearest(grown, grey.shape, step, origin, first))
     levels = None
     if object_fraction > 0 and foreground.any():
         levels = _object_levels(working, foreground, threshold, object_fraction)
@@ -632,30 +714,31 @@ def _default(image: np.ndarray, settings: dict) -> Segmentation:
             height = working - threshold
             merge_depth = 0.0
         labels = _watershed_from_peaks(height, foreground, _SEED_DISTANCE, merge_depth)
+    # Which sides of the crop are the image's border (all four for the whole image).
+    edges = (origin[0] == 0, origin[0] + grey.shape[0] == shape[0],
+             origin[1] == 0, origin[1] + grey.shape[1] == shape[1])
     rejected = None
-    if size_filter:
-        labels, rejected = _filter_by_area(labels, [v / step for v in diameter])
+    mostly_rejected = False
+    if resolved["size_filter"]:
+        labels, rejected = _filter_by_area(labels, [v / step for v in found["diameter"]], edges)
         rejected_area = np.count_nonzero(rejected)
-        if rejected_area > np.count_nonzero(labels):
-            flags.append("mostly_rejected")
+        mostly_rejected = rejected_area > np.count_nonzero(labels)
         if not rejected_area:
             rejected = None
     if step != 1:
         refine = None
         if step > 1:
             full_background = (_sample_linear(working_background, grey.shape, 1 / step,
-                                              0.5 / step - 0.5) if background else 0.0)
+                                              0.5 / step - 0.5, origin, first)
+                               if background else 0.0)
             # Each nucleus keeps its own threshold (its object's) at full resolution.
             label_levels = (np.full(int(labels.max()) + 1, threshold, np.float32)
                             if levels is None else labeled_max(levels, labels))
             refine = (full_smoothed - full_background, label_levels, fill_holes)
-        labels = _to_image_pixels(labels, grey.shape, step, refine)
+        labels = _to_image_pixels(labels, grey.shape, step, refine, origin, first)
         if rejected is not None:
-            rejected = _nearest(rejected, grey.shape, step)
-    if rejected is not None:
-        rejected, _ = relabel(np.ascontiguousarray(rejected, dtype=np.int32))
-    return Segmentation(_finish(labels, exclude_border), 0, threshold, resolved, "default",
-                        image, nucleus, tuple(flags), rejected)
+            rejected = _nearest(rejected, grey.shape, step, origin, first)
+    return labels, rejected, mostly_rejected
 
 
 def _count_flags(result: Segmentation) -> tuple[str, ...]:
@@ -683,31 +766,39 @@ def _working_shape(shape: tuple[int, int], step: float) -> tuple[int, int]:
     return tuple(max(1, int(math.ceil(n / step))) for n in shape)
 
 
-def _working_image(grey: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray | None]:
+def _working_image(grey: np.ndarray, step: float, origin: tuple[int, int] = (0, 0),
+                   first: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray | None]:
     """The image smoothed by one working pixel and sampled every `step` pixels.
 
-    Working pixel j sits at image position (j + 1/2) step - 1/2. Returns the
-    full-resolution smoothed image too when it was made (`step` > 1).
+    Working pixel j sits at image position (j + 1/2) step - 1/2. `grey` may be
+    a crop at image pixel `origin`, whose first working pixel is `first`.
+    Returns the full-resolution smoothed image too when it was made (`step` > 1).
     """
     if step == 1:
         return gaussian_filter(grey, 1.0), None
     shape = _working_shape(grey.shape, step)
     if step > 1:
         smoothed = gaussian_filter(grey, step)
-        return _sample_linear(smoothed, shape, step, 0.5 * step - 0.5), smoothed
-    return gaussian_filter(_sample_linear(grey, shape, step, 0.5 * step - 0.5), 1.0), None
+        return _sample_linear(smoothed, shape, step, 0.5 * step - 0.5, first, origin), smoothed
+    return gaussian_filter(_sample_linear(grey, shape, step, 0.5 * step - 0.5, first, origin),
+                           1.0), None
 
 
-def _sample_linear(image: np.ndarray, shape: tuple[int, int], step: float,
-                   offset: float) -> np.ndarray:
+def _sample_linear(image: np.ndarray, shape: tuple[int, int], step: float, offset: float,
+                   first: tuple[int, int] = (0, 0),
+                   start: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Bilinear samples of `image` at positions ``offset + j * step`` along each axis.
 
+    Sample j counts from `first`, and `image` starts at position `start` (a
+    crop of a larger image): positions are computed from the whole image's
+    indices, so that a crop samples exactly where the whole image does.
     Positions are clamped to the image (the border pixel extends outwards).
     """
     result = image
     for axis, size in enumerate(shape):
         n = result.shape[axis]
-        position = np.clip(offset + np.arange(size) * step, 0, n - 1)
+        indices = np.arange(first[axis], first[axis] + size)
+        position = np.clip(offset + indices * step - start[axis], 0, n - 1)
         before = np.minimum(np.floor(position).astype(np.intp), n - 1)
         after = np.minimum(before + 1, n - 1)
         weight = (position - before).astype(np.float32)
@@ -718,16 +809,21 @@ def _sample_linear(image: np.ndarray, shape: tuple[int, int], step: float,
     return np.ascontiguousarray(result, dtype=np.float32)
 
 
-def _nearest(working: np.ndarray, shape: tuple[int, int], step: float) -> np.ndarray:
-    """`working` brought to the image's pixels by nearest neighbour."""
-    rows, cols = (np.minimum(np.rint((np.arange(n) + 0.5) / step - 0.5).clip(0).astype(np.intp),
-                             size - 1)
-                  for n, size in zip(shape, working.shape, strict=True))
+def _nearest(working: np.ndarray, shape: tuple[int, int], step: float,
+             origin: tuple[int, int] = (0, 0), first: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """`working` brought to the image's pixels by nearest neighbour.
+
+    `shape` pixels from image pixel `origin`; `working` starts at working pixel `first`.
+    """
+    rows, cols = (np.minimum(np.rint((np.arange(o, o + n) + 0.5) / step - 0.5).clip(0)
+                             .astype(np.intp) - f, size - 1)
+                  for n, size, o, f in zip(shape, working.shape, origin, first, strict=True))
     return working[rows[:, None], cols[None, :]]
 
 
-def _to_image_pixels(labels: np.ndarray, shape: tuple[int, int], step: float,
-                     refine) -> np.ndarray:
+def _to_image_pixels(labels: np.ndarray, shape: tuple[int, int], step: float, refine,
+                     origin: tuple[int, int] = (0, 0),
+                     first: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Working labels at the image's resolution.
 
     From a downsampled image (`refine` given: the full-resolution smoothed
@@ -738,15 +834,20 @@ def _to_image_pixels(labels: np.ndarray, shape: tuple[int, int], step: float,
     nucleus's interior, a working pixel in from its outline, is kept whole.
     """
     if refine is None or not labels.any():
-        return _nearest(labels, shape, step)
+        return _nearest(labels, shape, step, origin, first)
     smoothed, label_levels, fill_holes = refine
     # Who is nearest is decided in working pixels, a step**2 times fewer.
     near = distance(labels == 0) <= 4
-    nearest_label = _nearest(np.where(near, gvoronoi(labels), 0), shape, step)
+    nearest_label = _nearest(np.where(near, gvoronoi(labels), 0), shape, step, origin, first)
     foreground = smoothed > label_levels[nearest_label]
     if fill_holes:
-        foreground |= _nearest(erode(labels > 0), shape, step)
+        foreground |= _nearest(erode(labels > 0), shape, step, origin, first)
     return np.where(foreground, nearest_label, 0)
+
+
+def _coarse_factor(radius: float) -> int:
+    """The background's grid coarsening: a power of two, about 8 grid steps per radius."""
+    return 2 ** max(0, round(math.log2(max(radius / 8, 1.0))))
 
 
 def _background(image: np.ndarray, radius: float, unit: float | None = None,
@@ -757,7 +858,7 @@ def _background(image: np.ndarray, radius: float, unit: float | None = None,
     radius), on whole multiples of `unit` above `low` (by default, 65536
     levels between the image's min and max), then interpolated back.
     """
-    factor = 2 ** max(0, round(math.log2(max(radius / 8, 1.0))))
+    factor = _coarse_factor(radius)
     coarse = gaussian_filter(image, factor / 2)[::factor, ::factor] if factor > 1 else image
     if low is None:
         low = float(image.min())
@@ -898,16 +999,21 @@ def _find_root(parent: np.ndarray, node: int) -> int:
     return int(node)
 
 
-def _filter_by_area(labels: np.ndarray, diameter: list[float]) -> tuple[np.ndarray, np.ndarray]:
+def _filter_by_area(labels: np.ndarray, diameter: list[float],
+                    edges: tuple[bool, bool, bool, bool] = (True, True, True, True),
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Drop objects smaller than a disk of the minimum diameter or larger than the maximum's.
 
-    Objects touching the border need only a quarter of the minimum area.
+    Objects touching the image's border (the sides of `labels` that `edges`
+    marks: top, bottom, left, right) need only a quarter of the minimum area.
     Returns the labels kept and those dropped (0 elsewhere).
     """
     sizes = labeled_size(labels)
     min_area = np.full(sizes.shape, math.pi * diameter[0] ** 2 / 4)
     # The frame cuts nuclei on the border: one in a corner shows a quarter of itself.
-    on_border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    sides = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
+    on_border = np.unique(np.concatenate([side for side, edge in zip(sides, edges, strict=True)
+                                          if edge] or [np.zeros(1, labels.dtype)]))
     min_area[on_border] /= 4
     max_area = math.pi * diameter[1] ** 2 / 4
     outside = np.flatnonzero((sizes < min_area) | (sizes > max_area))
@@ -925,3 +1031,84 @@ def _finish(labels: np.ndarray, exclude_border: bool) -> np.ndarray:
         return labels
     labels, _ = relabel(np.ascontiguousarray(labels, dtype=np.int32))
     return np.ascontiguousarray(labels, dtype=np.int32)
+
+
+# -- tiles ---------------------------------------------------------------------------------------
+
+# How far, in working pixels, a nucleus's labels depend on the image: the
+# working image's Gaussian and sampling (5), the background's opening (2 x 45,
+# 88 on its coarse grid) with its Gaussians and interpolation (28), the
+# declumping height's Gaussian (4) and the full-resolution redraw (2), rounded up.
+_REACH = 140
+
+
+def _tiling_plan(source, settings: dict):
+    """The default recipe as a global pass and a region pass, for a tiled run.
+
+    `source` is a :class:`karyo.nuclei.tiled.ImageSource`. The global pass
+    runs once on the whole image; each crop then runs the region pass, whose
+    result equals the whole image's wherever a nucleus lies at least `margin`
+    pixels inside the crop.
+    """
+    from functools import partial
+
+    from karyo.nuclei.tiled import TilingPlan
+
+    unknown = sorted(set(settings) - set(DEFAULT_SETTINGS["default"]))
+    if unknown:
+        raise ValueError(f"karyo.nuclei.segment_tiled: unknown setting(s) {unknown}; expected "
+                         f"some of {sorted(DEFAULT_SETTINGS['default'])}")
+    if settings.get("channel") is not None:
+        raise ValueError("karyo.nuclei.segment_tiled: the image must be one DNA plane: "
+                         "`channel` is not a setting of a tiled run")
+    resolved = _default_settings({**DEFAULT_SETTINGS["default"], **settings})
+    whole = tuple(slice(0, n) for n in source.shape)
+    found = _global_pass(_float_image(source.read(whole)), resolved)
+    step = found["step"]
+    factor = _coarse_factor(_BACKGROUND_RADIUS)
+    margin = math.ceil(_REACH * step) + math.ceil(4 * step) + 2
+    nucleus = found["nucleus"] or _WORKING_DIAMETER
+    halo = margin + math.ceil(2 * nucleus)
+    return TilingPlan(partial(_tiled_region, found=found, resolved=resolved), halo=halo,
+                      margin=margin, align=_alignment(step, factor), globals=found,
+                      settings=resolved, nucleus_diameter=found["nucleus"],
+                      threshold=found["threshold"], flags=tuple(found["flags"]))
+
+
+def _alignment(step: float, factor: int) -> int:
+    """The least whole number of image pixels that is an even number of coarse background pixels.
+
+    A crop starting there starts on the working grid and on the background's
+    coarse grid, and an even number of working pixels in (ties of rint break alike).
+    """
+    pixels = 2 * factor
+    while not (pixels * step).is_integer():
+        pixels += 2 * factor
+    return int(pixels * step)
+
+
+def _tiled_region(crop, origin: tuple[int, int], shape: tuple[int, int], *, found: dict,
+                  resolved: dict) -> tuple[np.ndarray, np.ndarray]:
+    """One crop's labels and support (:func:`karyo.tiles.label_tile`)."""
+    grey = _float_image(crop)
+    if found["empty"] or grey.size == 0:
+        empty = np.zeros(grey.shape, np.int32)
+        return empty, empty > 0
+    support: list = []
+    labels, _, _ = _region_pass(grey, origin, shape, found, resolved, support=support)
+    labels = np.ascontiguousarray(labels, dtype=np.int32)
+    if resolved["exclude_border"]:
+        edges = (origin[0] == 0, origin[0] + grey.shape[0] == shape[0],
+                 origin[1] == 0, origin[1] + grey.shape[1] == shape[1])
+        labels = _remove_at_edges(labels, edges)
+    return labels, support[0]
+
+
+def _remove_at_edges(labels: np.ndarray, edges: tuple[bool, bool, bool, bool]) -> np.ndarray:
+    """`labels` without the objects touching the sides `edges` marks (top, bottom, left, right)."""
+    sides = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
+    touching = [side for side, edge in zip(sides, edges, strict=True) if edge]
+    if not touching:
+        return labels
+    bordering = np.unique(np.concatenate(touching))
+    return np.where(np.isin(labels, bordering[bordering > 0]), 0, labels)

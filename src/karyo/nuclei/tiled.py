@@ -414,15 +414,11 @@ def _chunk_message(path, base, index, chunks, what: str) -> str:
 
 def _default_plan(source: ImageSource, settings: dict) -> TilingPlan:
     """The default recipe's globals and region pass (``karyo.nuclei.segment``)."""
-    from karyo.nuclei import segment as recipe
-
     # The recipe's split into a global pass and a region pass (with positions computed
-    # from the image's own indices) lives beside the recipe, in karyo.nuclei.segment.
-    if not hasattr(recipe, "_tiling_plan"):
-        raise NotImplementedError(
-            "karyo.nuclei.segment_tiled: this version of the default recipe has no tiling "
-            "plan yet (karyo.nuclei.segment._tiling_plan): segment the image whole")
-    return recipe._tiling_plan(source, settings)
+    # from the image's own indices) lives beside the recipe.
+    from karyo.nuclei.segment import _tiling_plan
+
+    return _tiling_plan(source, settings)
 
 
 _PLANS: dict[str, Callable[[ImageSource, dict], TilingPlan]] = {"default": _default_plan}
