@@ -13,14 +13,8 @@ import numpy as np
 import pytest
 
 from karyo.demos import load
-from karyo.nuclei import segment as recipe
 from karyo.nuclei.segment import segment
 from karyo.nuclei.tiled import segment_tiled
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(recipe, "_tiling_plan"),
-    reason="the default recipe's tiling plan (karyo.nuclei.segment._tiling_plan, the split "
-           "into a global pass and a region pass) is not in karyo.nuclei.segment yet")
 
 U2OS = Path(__file__).resolve().parents[2] / "shared" / "data" / "u2os" / "images"
 

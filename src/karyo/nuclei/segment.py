@@ -1101,7 +1101,37 @@ def _tiled_region(crop, origin: tuple[int, int], shape: tuple[int, int], *, foun
         edges = (origin[0] == 0, origin[0] + grey.shape[0] == shape[0],
                  origin[1] == 0, origin[1] + grey.shape[1] == shape[1])
         labels = _remove_at_edges(labels, edges)
-    return labels, support[0]
+    return labels, _join_label_parts(labels, support[0])
+
+
+def _join_label_parts(labels: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """`support` with a line joining the parts of each label that lie in different units.
+
+    Seeds closer than the seed distance join across separate objects, so one
+    nucleus may span several units of the support: joined, they are kept or
+    left whole by one tile.
+    """
+    eight = np.ones((3, 3), bool)
+    units, count = label(support | (labels > 0), Bc=eight)
+    inside = np.flatnonzero(labels.ravel())
+    if count < 2 or inside.size == 0:
+        return support
+    pairs, first = np.unique(np.stack([labels.ravel()[inside], units.ravel()[inside]]), axis=1,
+                             return_index=True)
+    ids, parts = np.unique(pairs[0], return_counts=True)
+    split = ids[parts > 1]
+    if split.size == 0:
+        return support
+    support = support | (labels > 0)
+    where = np.stack(np.divmod(inside[first], labels.shape[1]), axis=1)
+    for value in split:
+        ends = where[pairs[0] == value]
+        for end in ends[1:]:
+            points = int(np.abs(end - ends[0]).max()) + 1
+            rows = np.rint(np.linspace(ends[0][0], end[0], points)).astype(np.intp)
+            cols = np.rint(np.linspace(ends[0][1], end[1], points)).astype(np.intp)
+            support[rows, cols] = True
+    return support
 
 
 def _remove_at_edges(labels: np.ndarray, edges: tuple[bool, bool, bool, bool]) -> np.ndarray:
