@@ -87,8 +87,18 @@ def test_report_shows_settings_used_and_score(tmp_path):
     assert "Scores against the reference" in text and "can exceed 1" in text
     settings = text[text.index("<h2>Settings</h2>"):text.index("<h2>Nuclei</h2>")]
     used = run.results[0].settings
-    assert used["sigma"] is not None
-    assert f"<th>sigma</th><td>None</td><td>{used['sigma']}</td>" in settings
+    assert used["diameter"] == SETTINGS["diameter"]
+    assert "<th>diameter</th>" in settings
+    # Asked for nothing, the report shows what was derived: the diameter range
+    # from the estimated nucleus size.
+    auto = segment_folder(inputs, tmp_path / "auto", jobs=1)
+    text = auto.report.read_text(encoding="utf-8")
+    settings = text[text.index("<h2>Settings</h2>"):text.index("<h2>Nuclei</h2>")]
+    derived = auto.results[0].settings["diameter"]
+    assert derived is not None and derived[0] < derived[1]
+    row = settings[settings.index("<th>diameter</th>"):]
+    row = row[:row.index("</tr>")]
+    assert "None" in row and str(derived[0]) in row
 
 
 def _shoelace(ring: list) -> float:
