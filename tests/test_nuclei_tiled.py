@@ -201,19 +201,3 @@ def test_command_line_tile_and_zarr(toy, demo, tmp_path, capsys):
     labels = zarr.open(str(tmp_path / "out" / "slide.ome.zarr" / "labels" / "nuclei" / "0"))
     assert same_up_to_numbering(labels[:], whole)
     assert (tmp_path / "out" / "slide_nuclei.csv").exists()
-
-
-def test_command_line_tiles_large_images_automatically(toy, demo, tmp_path, capsys,
-                                                        monkeypatch):
-    import tifffile
-
-    from karyo.cli import main
-
-    monkeypatch.setattr(tiled, "AUTO_TILE_PIXELS", 100 * 100)
-    tifffile.imwrite(tmp_path / "slide.tif", demo, tile=(64, 64))
-    status = main(["segment", str(tmp_path / "slide.tif"), "--out", str(tmp_path / "out"),
-                   "-j", "1"])
-    printed = capsys.readouterr().out
-    assert status == 0, printed
-    assert "nuclei in 1 tiles" in printed
-    assert (tmp_path / "out" / "slide_nuclei.csv").exists()

@@ -222,14 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_setting_flags(segment)
     _add_run_flags(segment)
     slides = segment.add_argument_group(
-        "whole-slide images", "With --tile or --zarr, and for TIFF or OME-Zarr images of more "
-        "than 8192 x 8192 pixels, images are segmented tile by tile on "
+        "whole-slide images", "With --tile or --zarr, images are segmented tile by tile on "
         "Dask (karyo.nuclei.tiled), with the same result as untiled: STEM.ome.zarr (with "
         "--zarr), STEM_nuclei.csv with each nucleus's tile and seam, STEM.tiles/ (resume state; "
         "--resume keeps its finished tiles).")
     slides.add_argument("--tile", type=_jobs, metavar="SIZE",
                         help="segment every image tile by tile, in tiles of SIZE x SIZE pixels "
-                        "(default with --zarr and for large images: 2048)")
+                        "(default with --zarr: 2048)")
     slides.add_argument("--zarr", action="store_true",
                         help="write the tiled run's labels as OME-Zarr, STEM.ome.zarr (the image "
                         "with the nuclei under labels/nuclei, multiscale)")
@@ -479,12 +478,7 @@ def _segment_into(arguments, images: list[str], problems: list[str], truth=None)
 def _command_segment(arguments) -> int:
     resolve_settings(arguments)  # a bad config is reported before any work
     images, problems = expand_inputs(arguments.images)
-    if arguments.tile or arguments.zarr:
-        tiled = images
-    else:
-        from karyo.nuclei.tiled import needs_tiling
-
-        tiled = [path for path in images if needs_tiling(path)]
+    tiled = images if arguments.tile or arguments.zarr else []
     status = 0
     if tiled:
         status = _segment_tiled(arguments, tiled)
