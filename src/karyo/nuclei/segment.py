@@ -33,7 +33,7 @@ from karyo.segmentation import gvoronoi
 from karyo.thresholding import otsu, rc
 
 __all__ = ["DEFAULT_SETTINGS", "QC_FLAGS", "RECIPES", "DiameterEstimate", "Segmentation",
-           "estimate_nucleus_diameter", "segment"]
+           "estimate_nucleus_diameter", "segment", "tiling_plan"]
 
 RECIPES = ("default", "tutorial")
 
@@ -560,7 +560,7 @@ def _default(image: np.ndarray, settings: dict) -> Segmentation:
     """The default recipe (see :func:`segment`'s Notes), at the nuclei's own scale.
 
     The global pass on the whole image, then the region pass on the whole
-    image: the same two steps a tiled run takes (:func:`_tiling_plan`).
+    image: the same two steps a tiled run takes (:func:`tiling_plan`).
     """
     resolved = _default_settings(settings)
     grey = _float_image(image)
@@ -1042,13 +1042,34 @@ def _finish(labels: np.ndarray, exclude_border: bool) -> np.ndarray:
 _REACH = 140
 
 
-def _tiling_plan(source, settings: dict):
+def tiling_plan(source, settings: dict):
     """The default recipe as a global pass and a region pass, for a tiled run.
 
-    `source` is a :class:`karyo.nuclei.tiled.ImageSource`. The global pass
-    runs once on the whole image; each crop then runs the region pass, whose
-    result equals the whole image's wherever a nucleus lies at least `margin`
-    pixels inside the crop.
+    The global pass (nucleus size, sampling step, threshold, empty test) runs
+    once on the whole image; each crop then runs the region pass, whose
+    result equals the whole image's wherever a nucleus lies at least
+    `margin` pixels inside the crop.
+
+    Parameters
+    ----------
+    source : karyo.nuclei.tiled.ImageSource
+        The image, read a window at a time.
+    settings : dict
+        Settings of the default recipe (as for :func:`segment`; no `channel`).
+
+    Returns
+    -------
+    karyo.nuclei.tiled.TilingPlan
+        The region function, halo, margin, alignment and global quantities.
+
+    Examples
+    --------
+    >>> from karyo.demos import load
+    >>> from karyo.nuclei.segment import tiling_plan
+    >>> from karyo.nuclei.tiled import ImageSource
+    >>> plan = tiling_plan(ImageSource(load("synthetic_nuclei")), {})
+    >>> plan.halo > plan.margin > 0
+    True
     """
     from functools import partial
 

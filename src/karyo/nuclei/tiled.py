@@ -416,9 +416,9 @@ def _default_plan(source: ImageSource, settings: dict) -> TilingPlan:
     """The default recipe's globals and region pass (``karyo.nuclei.segment``)."""
     # The recipe's split into a global pass and a region pass (with positions computed
     # from the image's own indices) lives beside the recipe.
-    from karyo.nuclei.segment import _tiling_plan
+    from karyo.nuclei.segment import tiling_plan
 
-    return _tiling_plan(source, settings)
+    return tiling_plan(source, settings)
 
 
 _PLANS: dict[str, Callable[[ImageSource, dict], TilingPlan]] = {"default": _default_plan}
