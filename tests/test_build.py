@@ -69,10 +69,8 @@ def test_package_data_is_installed():
         (SOURCE / "napari" / "napari.yaml").read_text(encoding="utf-8")
 
 
-# Imports that break the rules below, left for the tiling work, which owns
-# karyo.nuclei.tiled (`from karyo.nuclei import segment` there is the function
-# karyo.nuclei re-exports, not the module it means).
-KNOWN_INDIRECT_IMPORTS = {("karyo.nuclei.tiled", "karyo.nuclei", "segment")}
+# An import that breaks the rule below, left for the tiling work, which owns
+# karyo.nuclei.tiled.
 KNOWN_PRIVATE_IMPORTS = {("karyo.nuclei.tiled", "karyo.tiles", "_intersect")}
 
 
@@ -104,8 +102,7 @@ def test_names_are_imported_from_the_module_that_defines_them():
         if (hasattr(imported, "__path__") and source != module and value is not None
                 and not isinstance(value, types.ModuleType)
                 and getattr(value, "__module__", source) not in (source, None)
-                and str(getattr(value, "__module__", "")).startswith("karyo")
-                and (module, source, name) not in KNOWN_INDIRECT_IMPORTS):
+                and str(getattr(value, "__module__", "")).startswith("karyo")):
             indirect.append(f"{module}:{line}: from {source} import {name} "
                             f"(defined in {value.__module__})")
     assert not indirect, indirect
