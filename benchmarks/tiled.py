@@ -38,7 +38,7 @@ if toy:
         labels = label(gaussian_filter(np.asarray(crop, np.float32), 2.0) > 40,
                        Bc=np.ones((3, 3), bool))[0]
         return labels, labels > 0
-    tiled._PLANS["default"] = lambda source, settings: tiled.TilingPlan(
+    tiled._PLANS["default"] = lambda source, settings, tile, map: tiled.TilingPlan(
         region, halo=64, margin=9, align=1, globals={}, settings={}, nucleus_diameter=None,
         threshold=40.0)
 started = time.perf_counter()

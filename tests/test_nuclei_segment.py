@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import mahotas
@@ -21,6 +22,9 @@ from karyo.nuclei.segment import (
     estimate_nucleus_diameter,
     segment,
 )
+
+# The module (karyo.nuclei.segment is also the name of its function in karyo.nuclei).
+segment_module = sys.modules["karyo.nuclei.segment"]
 
 
 def two_disks(dtype=np.uint8, scale=1.0) -> np.ndarray:
@@ -112,20 +116,44 @@ def test_threshold_methods(method):
 
 def test_threshold_is_otsu_of_the_smoothed_image():
     # Nuclei 30 px across: the recipe works on the image's own pixels, smoothed
-    # by sigma 1; without background and correction the threshold is Otsu's
-    # (on 4096 levels between the smoothed image's min and max).
+    # by sigma 1; without background and correction the threshold is Otsu's on
+    # 65536 levels between the image's min and max (a range fixed by the image,
+    # so that a tiled run's histograms add up to this one).
     image = two_disks()
     result = segment(image, diameter=(12, 75), threshold="otsu", threshold_correction=1.0,
                      background=False)
     assert result.nucleus_diameter == 30
     smoothed = mahotas.gaussian_filter(image.astype(np.float32), 1.0)
-    low, high = float(smoothed.min()), float(smoothed.max())
-    step = (high - low) / 4095
-    expected = low + step * mahotas.thresholding.otsu(
-        np.rint((smoothed - low) / step).astype(np.uint16))
+    low, high = float(image.min()), float(image.max())
+    step = (high - low) / 65535
+    levels = np.clip(np.rint((smoothed - low) / step), 0, 65535).astype(np.uint16)
+    expected = low + step * mahotas.thresholding.otsu(levels)
     assert result.threshold == pytest.approx(expected, rel=1e-4)
     halved = segment(image, diameter=(12, 75), background=False)
     assert halved.threshold == pytest.approx(expected / 2, rel=1e-4)
+
+
+def test_large_images_are_sized_in_windows(monkeypatch):
+    # Above _WHOLE_ESTIMATE_PIXELS the size is measured in a 4 x 4 grid of
+    # windows (here made small): windows of noise alone are left out, and the
+    # estimate follows the nuclei as on the whole image.
+    image, _ = disks_image(24, (600, 600), seed=5)
+    image[:, :300] = np.random.default_rng(1).normal(20, 5, (600, 300)).clip(0, 255)
+    whole = estimate_nucleus_diameter(image[:, 300:])
+    monkeypatch.setattr(segment_module, "_WHOLE_ESTIMATE_PIXELS", 100 * 100)
+    monkeypatch.setattr(segment_module, "_ESTIMATE_WINDOW", 150)
+    reads = []
+
+    def read(window):
+        reads.append(window)
+        return image[window].astype(np.float32)
+
+    windowed = segment_module._estimate_in_windows(read, image.shape)
+    assert len(reads) == 16 and all(w[0].stop - w[0].start == 150 for w in reads)
+    assert windowed.diameter == pytest.approx(whole.diameter, rel=0.15)
+    assert windowed.diameter == pytest.approx(24, rel=0.15)
+    noise = np.random.default_rng(2).normal(20, 5, (600, 600)).astype(np.float32)
+    assert segment_module._estimate_in_windows(noise.__getitem__, noise.shape).diameter is None
 
 
 @pytest.mark.parametrize("declump", ["shape", "intensity", "none"])

@@ -33,7 +33,7 @@ def toy_region(crop, origin, shape):
     return labels, labels > 0
 
 
-def toy_plan(source, settings):
+def toy_plan(source, settings, tile, map):
     return TilingPlan(toy_region, halo=40, margin=9, align=1, globals={"level": 30},
                       settings={}, nucleus_diameter=None, threshold=30.0)
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from skimage.filters import threshold_otsu
 
-from karyo.thresholding import otsu, rc, soft_threshold
+from karyo.thresholding import otsu, otsu_of_histogram, rc, rc_of_histogram, soft_threshold
 
 
 @st.composite
@@ -30,6 +30,28 @@ def integer_images(draw, dtypes=(np.uint8, np.uint16)):
 @given(integer_images((np.uint8, np.uint16, np.uint32, np.bool_)), st.booleans())
 def test_otsu_matches_mahotas(image, ignore_zeros):
     assert otsu(image, ignore_zeros) == mahotas.otsu(image, ignore_zeros)
+
+
+@given(integer_images((np.uint8, np.uint16)), st.sampled_from([np.int64, np.uint32, np.float64]))
+def test_thresholds_of_histograms_equal_the_images(image, dtype):
+    # A histogram (a tiled run adds its tiles') thresholds as the image does.
+    hist = np.bincount(image.ravel()).astype(dtype)
+    assert otsu_of_histogram(hist) == otsu(image)
+    result, expected = rc_of_histogram(hist), rc(image)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize("hist, message", [
+    (np.zeros((2, 2)), "1-D"), (np.array([], np.int64), "at least one bin"),
+    (np.array([1.5, 2.0]), "whole counts"), (np.array([3, -1]), ">= 0"),
+    (np.array(["a"]), "dtype"),
+])
+@pytest.mark.parametrize("function", [otsu_of_histogram, rc_of_histogram])
+def test_bad_histograms_raise(function, hist, message):
+    with pytest.raises((ValueError, TypeError), match="hist") as error:
+        function(hist)
+    assert message in str(error.value)
 
 
 @given(integer_images((np.uint8, np.uint16, np.uint32, np.bool_)), st.booleans())

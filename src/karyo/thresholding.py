@@ -17,7 +17,8 @@ from . import _histogram
 from .histogram import fullhistogram
 from .internal import as_array, as_structuring_element
 
-__all__ = ["bernsen", "gbernsen", "otsu", "rc", "soft_threshold"]
+__all__ = ["bernsen", "gbernsen", "otsu", "otsu_of_histogram", "rc", "rc_of_histogram",
+           "soft_threshold"]
 
 
 def otsu(img, ignore_zeros: bool = False) -> int:
@@ -119,6 +120,76 @@ def rc(img, ignore_zeros: bool = False):
     if not assigned:
         return int(threshold)
     return np.float64(threshold)
+
+
+def otsu_of_histogram(hist) -> int:
+    """Otsu's threshold of a histogram: what :func:`otsu` computes from an image's.
+
+    For an image too large to hold, or read a tile at a time: add the tiles'
+    histograms, then threshold the sum.
+
+    Parameters
+    ----------
+    hist : 1-D array of non-negative counts
+        ``hist[v]`` pixels have value ``v``.
+
+    Returns
+    -------
+    T : int
+        The threshold: the bin T for which ``value > T`` is the foreground.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.thresholding import otsu, otsu_of_histogram
+    >>> image = np.array([[10, 12, 11], [200, 210, 205]], np.uint8)
+    >>> otsu_of_histogram(np.bincount(image.ravel())) == otsu(image)
+    True
+    """
+    hist = _histogram_counts(hist, "otsu_of_histogram")
+    return int(_histogram.otsu(np.ascontiguousarray(hist, dtype=np.float64)))
+
+
+def rc_of_histogram(hist):
+    """The Riddler-Calvard threshold of a histogram: what :func:`rc` computes from an image's.
+
+    Parameters
+    ----------
+    hist : 1-D array of non-negative counts
+        ``hist[v]`` pixels have value ``v``; at most 2**32 - 1 in a bin.
+
+    Returns
+    -------
+    T : float or int
+        As :func:`rc`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.thresholding import rc_of_histogram
+    >>> float(rc_of_histogram(np.bincount([10, 10, 30, 30])))
+    20.0
+    """
+    hist = _histogram_counts(hist, "rc_of_histogram")
+    if hist.size and hist.max() > np.iinfo(np.uint32).max:
+        raise ValueError("karyo.rc_of_histogram: `hist` must count at most 2**32 - 1 pixels in "
+                         "a bin")
+    threshold, assigned = _histogram.riddler_calvard(np.ascontiguousarray(hist, dtype=np.uint32))
+    if not assigned:
+        return int(threshold)
+    return np.float64(threshold)
+
+
+def _histogram_counts(hist, fname: str) -> np.ndarray:
+    """`hist` as a 1-D array of whole, non-negative counts, or a ValueError naming it."""
+    hist = as_array(hist, fname, "hist", min_ndim=1, max_ndim=1, kinds="buif")
+    if hist.size == 0:
+        raise ValueError(f"karyo.{fname}: `hist` must have at least one bin")
+    if hist.dtype.kind == "f" and not (np.isfinite(hist).all() and (hist == np.rint(hist)).all()):
+        raise ValueError(f"karyo.{fname}: `hist` must hold whole counts")
+    if (hist < 0).any():
+        raise ValueError(f"karyo.{fname}: `hist` must hold counts >= 0")
+    return hist
 
 
 def soft_threshold(f, tval):

@@ -19,18 +19,27 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
 
 from karyo.convolve import gaussian_filter
 from karyo.distance import distance
-from karyo.labeled import label, labeled_max, labeled_size, labeled_sum, relabel, remove_bordering
+from karyo.labeled import (
+    label,
+    labeled_max,
+    labeled_min,
+    labeled_size,
+    labeled_sum,
+    relabel,
+    remove_bordering,
+)
 from karyo.morph import close_holes, cwatershed, dilate, disk, erode, regmax
 from karyo.morph import open as grey_open
 from karyo.nuclei.images import dna_plane
 from karyo.segmentation import gvoronoi
-from karyo.thresholding import otsu, rc
+from karyo.thresholding import otsu, otsu_of_histogram, rc, rc_of_histogram
 
 __all__ = ["DEFAULT_SETTINGS", "QC_FLAGS", "RECIPES", "DiameterEstimate", "Segmentation",
            "estimate_nucleus_diameter", "segment", "tiling_plan"]
@@ -105,6 +114,13 @@ _INTENSITY_WEIGHT = 0.2
 # noise deviations is noise: an image of no nuclei.
 _MIN_CONTRAST = 4.0
 _TESTED_DIAMETERS = (8.0, 150.0)
+# The threshold is taken from a histogram of the working image with this many
+# bins over a range fixed by the image's (tiles' histograms add up).
+_THRESHOLD_BINS = 65536
+# Larger images are sized in a grid of windows, never whole.
+_WHOLE_ESTIMATE_PIXELS = 4096 * 4096
+_ESTIMATE_WINDOW = 1024
+_ESTIMATE_GRID = 4
 
 
 @dataclass
@@ -255,20 +271,22 @@ def segment(image: np.ndarray, recipe: str = "default", **settings) -> Segmentat
     Notes
     -----
     The default recipe works at the nuclei's own scale. It estimates the
-    typical nucleus diameter *d* (unless given) and resamples the image,
-    smoothing it by a Gaussian, so that nuclei are about 30 pixels across;
-    every further setting is fixed in those pixels, which makes the recipe
-    the same at every magnification. It subtracts the background (a grey
-    opening by a disk of three nuclei's width), thresholds at half Otsu's
-    threshold [3]_, then outlines each connected object at half its own mean
-    brightness, so that dim nuclei next to bright ones are found and both
-    are outlined alike. Holes are filled. Touching nuclei are split by a
-    watershed [1]_ from the regional maxima of the distance to the
-    background (smoothed, plus a little of the intensity); adjacent regions
-    separated by a shallow neck (their dynamics [2]_ below 1.75 working
-    pixels) are merged again. Objects outside the diameter range are
-    dropped, and the labels are brought back to the image's pixels, where a
-    downsampled image's outlines are redrawn at full resolution. The fixed
+    typical nucleus diameter *d* (unless given; in an image larger than 4096 x
+    4096, in sixteen 1024-pixel windows spread over it) and resamples the
+    image, smoothing it by a Gaussian, so that nuclei are about 30 pixels
+    across; every further setting is fixed in those pixels, which makes the
+    recipe the same at every magnification. It subtracts the background (a
+    grey opening by a disk of three nuclei's width), thresholds at half Otsu's
+    threshold [3]_ (of a 65536-bin histogram over a range set by the image's,
+    which a tiled run adds up tile by tile), then outlines each connected
+    object at half its own mean brightness, so that dim nuclei next to bright
+    ones are found and both are outlined alike. Holes are filled. Touching
+    nuclei are split by a watershed [1]_ from the regional maxima of the
+    distance to the background (smoothed, plus a little of the intensity);
+    adjacent regions separated by a shallow neck (their dynamics [2]_ below
+    1.75 working pixels) are merged again. Objects outside the diameter range
+    are dropped, and the labels are brought back to the image's pixels, where
+    a downsampled image's outlines are redrawn at full resolution. The fixed
     settings were chosen on half of the Data Science Bowl 2018 fluorescence
     images and half of the U2OS collection of [1]_, and checked on the other
     halves (``benchmarks/score.py``).
@@ -559,20 +577,24 @@ def _tutorial(image: np.ndarray, settings: dict) -> tuple[np.ndarray, float, dic
 def _default(image: np.ndarray, settings: dict) -> Segmentation:
     """The default recipe (see :func:`segment`'s Notes), at the nuclei's own scale.
 
-    The global pass on the whole image, then the region pass on the whole
-    image: the same two steps a tiled run takes (:func:`tiling_plan`).
+    The global passes on the whole image, then the region pass on the whole
+    image: the same steps a tiled run takes (:func:`tiling_plan`).
     """
     resolved = _default_settings(settings)
     grey = _float_image(image)
-    prepared: dict = {}
-    found = _global_pass(grey, resolved, prepared)
+    low, high = (float(grey.min()), float(grey.max())) if grey.size else (0.0, 0.0)
+    found = _scale_pass(grey.__getitem__, grey.shape, low, high, resolved)
+    if found["nucleus"] is not None:
+        working, background, smoothed = _working_crop(grey, found, resolved)
+        _threshold_pass(_working_histogram(working, found, resolved), found, resolved)
     nucleus, flags = found["nucleus"], list(found["flags"])
     if found["empty"]:
         labels = np.zeros(image.shape, np.int32)
         return Segmentation(labels, 0, found["threshold"], resolved, "default", image, nucleus,
                             tuple(flags))
-    labels, rejected, mostly_rejected = _region_pass(grey, (0, 0), grey.shape, found, resolved,
-                                                     prepared)
+    labels, rejected, mostly_rejected = _region_pass(
+        grey, (0, 0), grey.shape, found, resolved,
+        prepared={"working": working, "background": background, "smoothed": smoothed})
     if mostly_rejected:
         flags.append("mostly_rejected")
     if rejected is not None:
@@ -610,27 +632,27 @@ def _float_image(image: np.ndarray) -> np.ndarray:
     return grey
 
 
-def _global_pass(grey: np.ndarray, resolved: dict, prepared: dict | None = None) -> dict:
-    """What every region needs from the whole image, as plain numbers.
+def _scale_pass(read, shape: tuple[int, int], low: float, high: float, resolved: dict) -> dict:
+    """The first global pass: the nucleus diameter and the working step.
 
-    The nucleus diameter and the working step, the image's range (the
-    background's quantisation), the threshold, and whether the image is empty
-    or all foreground. `resolved` gains the diameter range. The working image,
-    its background and the full-resolution smoothed image are left in
-    `prepared` for a region pass over the same whole image.
+    `read(window)` returns the float image in a window (a pair of slices) of
+    an image of `shape` whose pixels range from `low` to `high`. `resolved`
+    gains the diameter range. The result is the plain numbers every region
+    needs; its ``nucleus`` is None (and ``empty`` true) when nothing can be
+    segmented: an empty or flat image, or no object to size.
     """
     flags = []
     diameter = resolved["diameter"]
     if diameter is None:
-        estimate = estimate_nucleus_diameter(grey) if grey.size else DiameterEstimate(None, 1, 0)
+        estimate = _estimate_in_windows(read, shape)
         nucleus = estimate.diameter
         if nucleus is not None and (estimate.objects < 3 or estimate.spread > 2.5):
             flags.append("size_uncertain")
     else:
         nucleus = math.sqrt(diameter[0] * diameter[1])
-    found = {"nucleus": None, "diameter": diameter, "step": 1.0, "low": 0.0, "high": 0.0,
+    found = {"nucleus": None, "diameter": diameter, "step": 1.0, "low": low, "high": high,
              "threshold": 0.0, "empty": True, "flags": flags}
-    if nucleus is None or grey.size == 0 or grey.min() == grey.max():
+    if nucleus is None or low == high:
         return found
     nucleus = round(nucleus, 2)
     if diameter is None:
@@ -639,28 +661,129 @@ def _global_pass(grey: np.ndarray, resolved: dict, prepared: dict | None = None)
         resolved["diameter"] = [_plain_number(round(v, 6)) for v in diameter]
     if not _TESTED_DIAMETERS[0] <= nucleus <= _TESTED_DIAMETERS[1]:
         flags.append("size_out_of_range")
-    step = _working_step(nucleus, grey.shape)
-    low, high = float(grey.min()), float(grey.max())
-    found.update(nucleus=nucleus, diameter=diameter, step=step, low=low, high=high)
-    working, full_smoothed = _working_image(grey, step)
+    found.update(nucleus=nucleus, diameter=diameter, step=_working_step(nucleus, shape))
+    return found
+
+
+def _estimate_in_windows(read, shape: tuple[int, int]) -> DiameterEstimate:
+    """The nucleus diameter of the whole image, or, for a large one, of windows spread over it.
+
+    An image of more than ``_WHOLE_ESTIMATE_PIXELS`` is measured in a 4 x 4
+    grid of 1024-pixel windows (so that the estimate never needs the whole
+    image in memory); windows whose objects do not stand out from their
+    noise are left out, and the estimate is the median of the others',
+    weighted by their objects.
+    """
+    if shape[0] * shape[1] == 0:
+        return DiameterEstimate(None, 1.0, 0)
+    if shape[0] * shape[1] <= _WHOLE_ESTIMATE_PIXELS:
+        return estimate_nucleus_diameter(read((slice(0, shape[0]), slice(0, shape[1]))))
+    starts = [np.unique(np.linspace(0, max(0, n - _ESTIMATE_WINDOW), _ESTIMATE_GRID).round()
+                        .astype(int)) for n in shape]
+    estimates = []
+    for top in starts[0]:
+        for left in starts[1]:
+            window = read((slice(top, top + _ESTIMATE_WINDOW),
+                           slice(left, left + _ESTIMATE_WINDOW)))
+            estimate = estimate_nucleus_diameter(window)
+            if estimate.diameter is not None and _objects_stand_out(window):
+                estimates.append(estimate)
+    if not estimates:
+        return DiameterEstimate(None, 1.0, 0)
+    estimates.sort(key=lambda e: e.diameter)
+    weights = np.cumsum([e.objects for e in estimates], dtype=np.float64)
+    weights /= weights[-1]
+    lower, median, upper = (estimates[np.searchsorted(weights, q)] for q in (0.25, 0.5, 0.75))
+    # Windows that disagree make the estimate as uncertain as objects that do.
+    spread = max(median.spread, upper.diameter / lower.diameter)
+    return DiameterEstimate(median.diameter, spread, sum(e.objects for e in estimates))
+
+
+def _objects_stand_out(grey: np.ndarray) -> bool:
+    """Whether Otsu's objects of the smoothed image stand out from its background's noise."""
+    smoothed = gaussian_filter(grey, 1.0)
+    return _stands_out(smoothed, smoothed > _threshold_value(smoothed, "otsu", 1.0,
+                                                               integer_levels=False))
+
+
+def _working_crop(grey: np.ndarray, found: dict, resolved: dict, origin: tuple[int, int] = (0, 0),
+                  first: tuple[int, int] = (0, 0)):
+    """The working image of a crop less its background, the background, the smoothed crop.
+
+    `grey` is a crop at image pixel `origin` whose first working pixel is
+    `first` (the whole image by default); see :func:`_working_image`.
+    """
+    working, full_smoothed = _working_image(grey, found["step"], origin, first)
     working_background = None
     if resolved["background"]:
+        low, high = found["low"], found["high"]
         working_background = _background(working, _BACKGROUND_RADIUS, (high - low) / 65535, low)
         working = working - working_background
-    threshold = _threshold_value(working, resolved["threshold"],
-                                 resolved["threshold_correction"], integer_levels=False)
-    foreground = working > threshold
+    return working, working_background, full_smoothed
+
+
+def _histogram_scale(found: dict, resolved: dict) -> tuple[float, float]:
+    """The value of the working histogram's first bin and the bins' width.
+
+    Fixed by the image's range alone, so that tiles' histograms add up to
+    the whole image's: a working image less its background lies within
+    +-(high - low), one without within low..high.
+    """
+    low, high = found["low"], found["high"]
+    first = low - high if resolved["background"] else low
+    return first, (high - first) / (_THRESHOLD_BINS - 1)
+
+
+def _working_histogram(working: np.ndarray, found: dict, resolved: dict) -> np.ndarray:
+    """How many working pixels fall in each of ``_THRESHOLD_BINS`` bins (int64)."""
+    first, width = _histogram_scale(found, resolved)
+    bins = np.rint((working - np.float32(first)) / np.float32(width))
+    bins = np.clip(bins, 0, _THRESHOLD_BINS - 1).astype(np.intp)
+    return np.bincount(bins.ravel(), minlength=_THRESHOLD_BINS)
+
+
+def _threshold_pass(histogram: np.ndarray, found: dict, resolved: dict) -> None:
+    """The second global pass, from the working image's histogram: the threshold and the flags.
+
+    Sets ``threshold``, ``empty`` (nothing stands out from the noise) and the
+    ``foreground_everywhere`` flag in `found`.
+    """
+    first, width = _histogram_scale(found, resolved)
+    method, correction = resolved["threshold"], resolved["threshold_correction"]
+    values = first + width * np.arange(histogram.size)
+    if not isinstance(method, str):
+        threshold = float(method)
+    elif method == "mean":
+        threshold = float(np.dot(histogram, values) / histogram.sum()) * correction
+    else:
+        level = otsu_of_histogram(histogram) if method == "otsu" else rc_of_histogram(histogram)
+        threshold = (first + float(level) * width) * correction
     found["threshold"] = threshold
-    if foreground.any() and not _stands_out(working, foreground):
+    above = values > threshold
+    foreground = int(histogram[above].sum())
+    if foreground and not _histogram_stands_out(histogram, values, above):
         # Noise has no nucleus size to doubt: the one flag is that it is empty.
         found["flags"] = ["empty"]
-        return found
-    if foreground.mean() > 0.8:
-        flags.append("foreground_everywhere")
+        return
+    if foreground > 0.8 * histogram.sum():
+        found["flags"].append("foreground_everywhere")
     found["empty"] = False
-    if prepared is not None:
-        prepared.update(working=working, background=working_background, smoothed=full_smoothed)
-    return found
+
+
+def _histogram_stands_out(histogram: np.ndarray, values: np.ndarray, above: np.ndarray) -> bool:
+    """:func:`_stands_out` from a histogram: `above` marks the foreground's bins."""
+    outside, counts = values[~above], histogram[~above]
+    if counts.sum() < 16:
+        return True
+    middle = _weighted_median(outside, counts)
+    noise = 1.4826 * _weighted_median(np.abs(outside - middle), counts)
+    return _weighted_median(values[above], histogram[above]) - middle > _MIN_CONTRAST * noise
+
+
+def _weighted_median(values: np.ndarray, counts: np.ndarray) -> float:
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(counts[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
 def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, int], found: dict,
@@ -676,7 +799,6 @@ def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, in
     resolution, is appended to it: the pixels each nucleus depends on.
     """
     step, threshold = found["step"], found["threshold"]
-    low, high = found["low"], found["high"]
     background, fill_holes = resolved["background"], resolved["fill_holes"]
     object_fraction, declump = resolved["object_threshold"], resolved["declump"]
     # The working pixel at the crop's origin (a whole number: crops are aligned).
@@ -685,12 +807,8 @@ def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, in
         working, working_background = prepared["working"], prepared["background"]
         full_smoothed = prepared["smoothed"]
     else:
-        working, full_smoothed = _working_image(grey, step, origin, first)
-        working_background = None
-        if background:
-            working_background = _background(working, _BACKGROUND_RADIUS, (high - low) / 65535,
-                                             low)
-            working = working - working_background
+        working, working_background, full_smoothed = _working_crop(grey, found, resolved,
+                                                                   origin, first)
     foreground = working > threshold
     if support is not None:
         grown = dilate(foreground, np.ones((5, 5), bool))
@@ -723,8 +841,13 @@ def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, in
         labels, rejected = _filter_by_area(labels, [v / step for v in found["diameter"]], edges)
         rejected_area = np.count_nonzero(rejected)
         mostly_rejected = rejected_area > np.count_nonzero(labels)
-        if not rejected_area:
+        if not rejected_area or support is not None:
+            # A tiled run (which asks for the support) shows no rejected objects.
             rejected = None
+    # Four bytes a pixel at the image's resolution (a crop of a large image).
+    labels = labels.astype(np.int32, copy=False)
+    if rejected is not None:
+        rejected = rejected.astype(np.int32, copy=False)
     if step != 1:
         refine = None
         if step > 1:
@@ -734,7 +857,10 @@ def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, in
             # Each nucleus keeps its own threshold (its object's) at full resolution.
             label_levels = (np.full(int(labels.max()) + 1, threshold, np.float32)
                             if levels is None else labeled_max(levels, labels))
-            refine = (full_smoothed - full_background, label_levels, fill_holes)
+            # In place: the smoothed image is not needed again (memory of a large crop).
+            full_smoothed -= full_background
+            del full_background
+            refine = (full_smoothed, label_levels, fill_holes)
         labels = _to_image_pixels(labels, grey.shape, step, refine, origin, first)
         if rejected is not None:
             rejected = _nearest(rejected, grey.shape, step, origin, first)
@@ -804,8 +930,14 @@ def _sample_linear(image: np.ndarray, shape: tuple[int, int], step: float, offse
         weight = (position - before).astype(np.float32)
         if axis == 0:
             weight = weight[:, None]
-        result = (np.take(result, before, axis=axis) * (1 - weight)
-                  + np.take(result, after, axis=axis) * weight)
+        # In place: two images of the result's size at a time, not five.
+        sampled = np.take(result, before, axis=axis).astype(np.float32, copy=False)
+        sampled *= 1 - weight
+        following = np.take(result, after, axis=axis).astype(np.float32, copy=False)
+        following *= weight
+        sampled += following
+        del following
+        result = sampled
     return np.ascontiguousarray(result, dtype=np.float32)
 
 
@@ -842,7 +974,8 @@ def _to_image_pixels(labels: np.ndarray, shape: tuple[int, int], step: float, re
     foreground = smoothed > label_levels[nearest_label]
     if fill_holes:
         foreground |= _nearest(erode(labels > 0), shape, step, origin, first)
-    return np.where(foreground, nearest_label, 0)
+    nearest_label[~foreground] = 0
+    return nearest_label
 
 
 def _coarse_factor(radius: float) -> int:
@@ -1042,13 +1175,15 @@ def _finish(labels: np.ndarray, exclude_border: bool) -> np.ndarray:
 _REACH = 140
 
 
-def tiling_plan(source, settings: dict):
-    """The default recipe as a global pass and a region pass, for a tiled run.
+def tiling_plan(source, settings: dict, tile: int = 2048, map=map):
+    """The default recipe as global passes and a region pass, for a tiled run.
 
-    The global pass (nucleus size, sampling step, threshold, empty test) runs
-    once on the whole image; each crop then runs the region pass, whose
-    result equals the whole image's wherever a nucleus lies at least
-    `margin` pixels inside the crop.
+    The global passes run tile by tile, so that the whole image is never in
+    memory: the image's range, the nucleus size (on the whole image, or on
+    windows of a large one, as :func:`segment` does), and the histogram of
+    the working image, whose threshold and flags every region then shares.
+    Each crop then runs the region pass, whose result equals the whole
+    image's wherever a nucleus lies at least `margin` pixels inside the crop.
 
     Parameters
     ----------
@@ -1056,6 +1191,12 @@ def tiling_plan(source, settings: dict):
         The image, read a window at a time.
     settings : dict
         Settings of the default recipe (as for :func:`segment`; no `channel`).
+    tile : int, optional
+        The side of the tiles the global passes read (default 2048).
+    map : callable, optional
+        ``map(function, tiles)``: how the passes run a function over the
+        tiles (default: the built-in ``map``, one after another; a tiled run
+        passes Dask's).
 
     Returns
     -------
@@ -1067,13 +1208,14 @@ def tiling_plan(source, settings: dict):
     >>> from karyo.demos import load
     >>> from karyo.nuclei.segment import tiling_plan
     >>> from karyo.nuclei.tiled import ImageSource
-    >>> plan = tiling_plan(ImageSource(load("synthetic_nuclei")), {})
+    >>> plan = tiling_plan(ImageSource(load("synthetic_nuclei")), {}, tile=128)
     >>> plan.halo > plan.margin > 0
     True
     """
     from functools import partial
 
     from karyo.nuclei.tiled import TilingPlan
+    from karyo.tiles import tile_grid
 
     unknown = sorted(set(settings) - set(DEFAULT_SETTINGS["default"]))
     if unknown:
@@ -1083,17 +1225,71 @@ def tiling_plan(source, settings: dict):
         raise ValueError("karyo.nuclei.segment_tiled: the image must be one DNA plane: "
                          "`channel` is not a setting of a tiled run")
     resolved = _default_settings({**DEFAULT_SETTINGS["default"], **settings})
-    whole = tuple(slice(0, n) for n in source.shape)
-    found = _global_pass(_float_image(source.read(whole)), resolved)
+    shape = source.shape
+    # A tile that cannot be read is left out here; the region pass reports it.
+    ranges = [r for r in map(partial(_tile_range, source), tile_grid(shape, tile, 0))
+              if r is not None]
+    low, high = (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else (0.0, 0.0)
+    found = _scale_pass(lambda window: _float_image(source.read(window)), shape, low, high,
+                        resolved)
     step = found["step"]
     factor = _coarse_factor(_BACKGROUND_RADIUS)
     margin = math.ceil(_REACH * step) + math.ceil(4 * step) + 2
     nucleus = found["nucleus"] or _WORKING_DIAMETER
     halo = margin + math.ceil(2 * nucleus)
+    align = _alignment(step, factor)
+    if found["nucleus"] is not None:
+        histogram = np.zeros(_THRESHOLD_BINS, np.int64)
+        parts = map(partial(_tile_histogram, source, found, resolved),
+                    tile_grid(shape, tile, halo, align=align))
+        for bins, counts in filter(None, parts):
+            histogram[bins] += counts
+        _threshold_pass(histogram, found, resolved)
     return TilingPlan(partial(_tiled_region, found=found, resolved=resolved), halo=halo,
-                      margin=margin, align=_alignment(step, factor), globals=found,
-                      settings=resolved, nucleus_diameter=found["nucleus"],
-                      threshold=found["threshold"], flags=tuple(found["flags"]))
+                      margin=margin, align=align, globals=found, settings=resolved,
+                      nucleus_diameter=found["nucleus"], threshold=found["threshold"],
+                      flags=tuple(found["flags"]))
+
+
+def _tile_range(source, tile) -> tuple[float, float] | None:
+    """The least and greatest pixel of a tile's core (None: it cannot be read, or is empty)."""
+    try:
+        crop = source.read(tile.core)
+    except OSError:
+        return None
+    grey = _float_image(crop)
+    return (float(grey.min()), float(grey.max())) if grey.size else None
+
+
+def _tile_histogram(source, found: dict, resolved: dict, tile):
+    """The histogram of the working pixels a tile owns, as (bins, counts) of its non-zero bins.
+
+    A working pixel belongs to the tile whose core holds its position in the
+    image, so that the tiles' histograms add up to the whole image's.
+    """
+    try:
+        crop = source.read(tile.crop)
+    except OSError:
+        return None
+    step = found["step"]
+    origin = (tile.crop[0].start, tile.crop[1].start)
+    first = tuple(int(round(o / step)) for o in origin)
+    working, _, _ = _working_crop(_float_image(crop), found, resolved, origin, first)
+    whole = _working_shape(source.shape, step)
+    owned = tuple(slice(_first_owned(core.start, step) - f,
+                        (whole[axis] if core.stop == n else _first_owned(core.stop, step)) - f)
+                  for axis, (core, n, f) in enumerate(zip(tile.core, source.shape, first,
+                                                          strict=True)))
+    histogram = _working_histogram(working[owned], found, resolved)
+    bins = np.flatnonzero(histogram)
+    return bins, histogram[bins]
+
+
+def _first_owned(start: int, step: float) -> int:
+    """The first working pixel j whose position, (j + 1/2) step - 1/2, is at least `start`."""
+    if start == 0:
+        return 0
+    return math.ceil((Fraction(start) + Fraction(1, 2)) / Fraction(step) - Fraction(1, 2))
 
 
 def _alignment(step: float, factor: int) -> int:
@@ -1134,16 +1330,20 @@ def _join_label_parts(labels: np.ndarray, support: np.ndarray) -> np.ndarray:
     """
     eight = np.ones((3, 3), bool)
     units, count = label(support | (labels > 0), Bc=eight)
-    inside = np.flatnonzero(labels.ravel())
-    if count < 2 or inside.size == 0:
+    if count < 2 or not labels.any():
         return support
-    pairs, first = np.unique(np.stack([labels.ravel()[inside], units.ravel()[inside]]), axis=1,
-                             return_index=True)
-    ids, parts = np.unique(pairs[0], return_counts=True)
-    split = ids[parts > 1]
+    # A label lies in several units exactly where its least and greatest unit differ.
+    least, greatest = labeled_min(units, labels), labeled_max(units, labels)
+    split = np.flatnonzero(least != greatest)
+    split = split[split > 0]
     if split.size == 0:
         return support
     support = support | (labels > 0)
+    is_split = np.zeros(least.size, bool)
+    is_split[split] = True
+    inside = np.flatnonzero(is_split[labels])
+    pairs, first = np.unique(np.stack([labels.ravel()[inside], units.ravel()[inside]]), axis=1,
+                             return_index=True)
     where = np.stack(np.divmod(inside[first], labels.shape[1]), axis=1)
     for value in split:
         ends = where[pairs[0] == value]

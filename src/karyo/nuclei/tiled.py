@@ -28,6 +28,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +193,8 @@ def segment_tiled(image, out=None, *, tile: int = _DEFAULT_TILE, settings: Mappi
                          f"got {table!r}")
     source = ImageSource(image)
     stem = name or source.stem
-    plan = _PLANS["default"](source, dict(settings or {}))
+    plan = _PLANS["default"](source, dict(settings or {}), tile,
+                             partial(_dask_map, scheduler=scheduler, workers=workers))
     tiles = tile_grid(source.shape, tile, plan.halo, align=plan.align)
     state = None
     files: dict[str, Path] = {}
@@ -412,16 +414,17 @@ def _chunk_message(path, base, index, chunks, what: str) -> str:
 
 # -- the recipe's plan ---------------------------------------------------------------------------
 
-def _default_plan(source: ImageSource, settings: dict) -> TilingPlan:
+def _default_plan(source: ImageSource, settings: dict, tile: int, map: Callable) -> TilingPlan:
     """The default recipe's globals and region pass (``karyo.nuclei.segment``)."""
     # The recipe's split into a global pass and a region pass (with positions computed
     # from the image's own indices) lives beside the recipe.
     from karyo.nuclei.segment import tiling_plan
 
-    return tiling_plan(source, settings)
+    return tiling_plan(source, settings, tile=tile, map=map)
 
 
-_PLANS: dict[str, Callable[[ImageSource, dict], TilingPlan]] = {"default": _default_plan}
+_PLANS: dict[str, Callable[[ImageSource, dict, int, Callable], TilingPlan]] = {
+    "default": _default_plan}
 
 
 def _plan_record(source: ImageSource, tile: int, plan: TilingPlan) -> dict:
@@ -461,28 +464,24 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _run_tiles(source, plan, tiles, state, scheduler, workers, on_tile) -> list[dict]:
     """Every tile's summary (and its piece, in memory runs), on Dask."""
+    return _dask_map(partial(_segment_tile, source, plan, state=state, on_tile=on_tile), tiles,
+                     scheduler, workers)
+
+
+def _dask_map(function, items, scheduler, workers) -> list:
+    """``[function(item) for item in items]`` as Dask tasks."""
     import dask
 
-    tasks = [dask.delayed(_segment_tile, pure=False)(source, plan, t, state, on_tile)
-             for t in tiles]
-    if scheduler is None:
-        workers = workers or available_cores()
-        return list(dask.compute(*tasks, scheduler="threads", num_workers=workers))
-    from dask.distributed import Client
-
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-    try:
-        return list(client.gather(client.compute(tasks)))
-    finally:
-        if client is not scheduler:
-            client.close()
+    return _compute([dask.delayed(function, pure=False)(item) for item in items], scheduler,
+                    workers)
 
 
 def _tile_file(state: Path, index: tuple[int, int]) -> Path:
     return state / f"tile_{index[0]}_{index[1]}.npz"
 
 
-def _segment_tile(source: ImageSource, plan: TilingPlan, tile: Tile, state, on_tile) -> dict:
+def _segment_tile(source: ImageSource, plan: TilingPlan, tile: Tile, *, state,
+                  on_tile) -> dict:
     """Segment one tile and save what it owns (or take it from an earlier run)."""
     if state is not None and _tile_file(state, tile.index).exists():
         summary = _load_summary(_tile_file(state, tile.index))
@@ -659,17 +658,18 @@ def _downsample_window(image_above, image_array, labels_above, label_array, wind
     label_array[window] = labels_above[above]
 
 
-def _compute(tasks, scheduler, workers) -> None:
+def _compute(tasks, scheduler, workers) -> list:
+    """The results of Dask `tasks`: on this machine's threads, or on the cluster at `scheduler`."""
     import dask
 
     if scheduler is None:
-        dask.compute(*tasks, scheduler="threads", num_workers=workers or available_cores())
-        return
+        return list(dask.compute(*tasks, scheduler="threads",
+                                 num_workers=workers or available_cores()))
     from dask.distributed import Client
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
-        client.gather(client.compute(tasks))
+        return list(client.gather(client.compute(tasks)))
     finally:
         if client is not scheduler:
             client.close()
