@@ -201,3 +201,18 @@ def test_command_line_tile_and_zarr(toy, demo, tmp_path, capsys):
     labels = zarr.open(str(tmp_path / "out" / "slide.ome.zarr" / "labels" / "nuclei" / "0"))
     assert same_up_to_numbering(labels[:], whole)
     assert (tmp_path / "out" / "slide_nuclei.csv").exists()
+
+
+def test_command_line_tile_reports_a_bad_file_and_goes_on(toy, demo, tmp_path, capsys):
+    import tifffile
+
+    from karyo.cli import main
+
+    (tmp_path / "broken.tif").write_bytes(b"II*\x00 not a TIFF")
+    tifffile.imwrite(tmp_path / "slide.tif", demo)
+    status = main(["segment", str(tmp_path / "broken.tif"), str(tmp_path / "slide.tif"),
+                   "--out", str(tmp_path / "out"), "--tile", "128", "-j", "1"])
+    printed = capsys.readouterr()
+    assert status == 1
+    assert "broken.tif" in printed.err and "slide.tif: " in printed.out
+    assert (tmp_path / "out" / "slide_nuclei.csv").exists()

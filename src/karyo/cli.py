@@ -501,10 +501,16 @@ def _segment_tiled(arguments, images: list[str]) -> int:
         raise UsageError("--tile and --zarr run the default recipe only")
     status = 0
     for path in images:
-        result = segment_tiled(path, arguments.out, tile=arguments.tile or 2048,
-                               settings=overrides, zarr=arguments.zarr,
-                               scheduler=arguments.scheduler, workers=arguments.jobs,
-                               resume=arguments.resume)
+        try:
+            result = segment_tiled(path, arguments.out, tile=arguments.tile or 2048,
+                                   settings=overrides, zarr=arguments.zarr,
+                                   scheduler=arguments.scheduler, workers=arguments.jobs,
+                                   resume=arguments.resume)
+        except (OSError, ValueError) as error:
+            # A bad file is reported and the others still run.
+            print(f"karyo: error: {path}: {error}", file=sys.stderr)
+            status = 1
+            continue
         print(f"{Path(path).name}: {result.count} nuclei in {result.tiles} tiles "
               f"({result.seconds:.1f} s; {result.seam} across seams, {result.second_pass} "
               f"larger than the halo segmented again"

@@ -302,7 +302,21 @@ def _stem(path: Path) -> str:
 
 
 def _open_path(path: Path):
-    """A lazily read 2-D array over a TIFF or OME-Zarr; other files are read whole."""
+    """A lazily read 2-D array over a TIFF or OME-Zarr; other files are read whole.
+
+    A file that cannot be opened raises OSError naming it (the readers raise
+    many kinds of error for a broken file).
+    """
+    try:
+        return _open_lazily(path)
+    except (OSError, ValueError):
+        raise
+    except Exception as error:  # noqa: BLE001 - named with its file, whatever the reader raised
+        raise OSError(f"{path}: cannot be read as an image ({type(error).__name__}: "
+                      f"{error})") from error
+
+
+def _open_lazily(path: Path):
     lower = path.name.lower()
     if path.is_dir() or lower.endswith(".zarr"):
         import zarr
