@@ -473,6 +473,24 @@ def test_default_on_u2os_at_lower_magnification(u2os_dir):
         assert f1 >= full - 0.03
 
 
+def test_large_bright_body_does_not_hide_small_nuclei():
+    # DSB2018's embryo images: nuclei 10-20 px on a body 1000 px long. At half
+    # size the body (or a few clumps) is all Otsu finds; an estimate that
+    # uncertain is measured again at full size (before: 424 and 54 px).
+    from PIL import Image
+
+    data = _scoring().DATA / "dsb2018"
+    for stem in ("538b7673d507", "a102535b0e88"):
+        paths = sorted((data / "images").glob(f"{stem}*.png"))
+        if not paths:
+            pytest.skip(f"the DSB2018 collection is not at {data}")
+        truth = np.asarray(Image.open(data / "labels" / paths[0].name))
+        areas = np.bincount(truth.ravel())[1:]
+        true_diameter = 2 * np.sqrt(np.median(areas[areas > 0]) / np.pi)
+        estimate = estimate_nucleus_diameter(np.asarray(Image.open(paths[0])))
+        assert 0.5 * true_diameter <= estimate.diameter <= 2 * true_diameter, stem
+
+
 @pytest.mark.slow
 def test_default_on_dsb2018():
     data = _scoring().DATA / "dsb2018"
@@ -481,8 +499,8 @@ def test_default_on_dsb2018():
     rows = _collection_scores(data, 1)
     for half in (rows, rows[0::2], rows[1::2]):
         f1, average_precision = np.mean([row["standard"][:2] for row in half], axis=0)
-        assert f1 >= 0.86
-        assert average_precision >= 0.57
+        assert f1 >= 0.865
+        assert average_precision >= 0.575
     f1, average_precision = np.mean([row["standard"][:2] for row in rows], axis=0)
-    assert f1 >= 0.875
-    assert average_precision >= 0.59
+    assert f1 >= 0.885
+    assert average_precision >= 0.595

@@ -114,6 +114,8 @@ _INTENSITY_WEIGHT = 0.2
 # noise deviations is noise: an image of no nuclei.
 _MIN_CONTRAST = 4.0
 _TESTED_DIAMETERS = (8.0, 150.0)
+# Objects' sizes varying more than this (upper over lower quartile) make the size uncertain.
+_UNCERTAIN_SPREAD = 2.5
 # The threshold is taken from a histogram of the working image with this many
 # bins over a range fixed by the image's (tiles' histograms add up).
 _THRESHOLD_BINS = 65536
@@ -399,7 +401,10 @@ def estimate_nucleus_diameter(image: np.ndarray) -> DiameterEstimate:
         rows, cols = grey.shape[0] // 2 * 2, grey.shape[1] // 2 * 2
         half = grey[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).mean(axis=(1, 3))
         estimate = _estimate_diameter(half)
-        if estimate.diameter is not None and estimate.diameter >= 24:
+        # Kept only when it is sure of itself: an estimate from one or two
+        # objects, or from sizes that vary widely, is measured again at full size.
+        if (estimate.diameter is not None and estimate.diameter >= 24
+                and estimate.objects >= 3 and estimate.spread <= _UNCERTAIN_SPREAD):
             return estimate._replace(diameter=2 * estimate.diameter)
     return _estimate_diameter(grey)
 
@@ -646,7 +651,7 @@ def _scale_pass(read, shape: tuple[int, int], low: float, high: float, resolved:
     if diameter is None:
         estimate = _estimate_in_windows(read, shape)
         nucleus = estimate.diameter
-        if nucleus is not None and (estimate.objects < 3 or estimate.spread > 2.5):
+        if nucleus is not None and (estimate.objects < 3 or estimate.spread > _UNCERTAIN_SPREAD):
             flags.append("size_uncertain")
     else:
         nucleus = math.sqrt(diameter[0] * diameter[1])
