@@ -67,3 +67,34 @@ def test_chain_longer_than_the_halo_gets_a_second_pass():
     tiled = segment_tiled(image, tile=128)
     assert tiled.second_pass > 0
     assert same_up_to_numbering(tiled.labels, whole.labels)
+
+
+class ReadRecorder:
+    """An array-like over `image` that records the size of every window read."""
+
+    def __init__(self, image):
+        self.image, self.shape, self.dtype = image, image.shape, image.dtype
+        self.largest = 0
+
+    def __getitem__(self, window):
+        part = self.image[window]
+        self.largest = max(self.largest, part.size)
+        return part
+
+
+def test_tiled_run_never_reads_the_whole_image(mosaic, monkeypatch):
+    # Every pass of a tiled run reads tiles (grown by the halo) or the size
+    # estimate's windows, never the whole image (before, the first pass read
+    # it whole, as a float image); an image above the estimate's
+    # limit (lowered here) is sized in windows by the tiled and untiled run alike.
+    import sys
+
+    segment_module = sys.modules["karyo.nuclei.segment"]
+    monkeypatch.setattr(segment_module, "_WHOLE_ESTIMATE_PIXELS", 1024 * 1024)
+    recorder = ReadRecorder(mosaic)
+    tiled = segment_tiled(recorder, tile=256)
+    whole = segment(mosaic)
+    assert same_up_to_numbering(tiled.labels, whole.labels)
+    assert tiled.nucleus_diameter == whole.nucleus_diameter
+    # A tile's crop, or (for a nucleus larger than the halo) a crop grown around it.
+    assert recorder.largest < mosaic.size / 2
