@@ -391,6 +391,26 @@ def test_uneven_background_and_dim_nuclei():
     assert evaluate(result.labels, truth)["f1"] >= 0.9
 
 
+def test_dim_nuclei_beside_a_few_very_bright_bodies():
+    # As U2OS's dna-11: a few small bodies ten times as bright as the nuclei
+    # (mitotic, apoptotic) take Otsu's threshold; the nuclei, which outnumber
+    # them and stand out from the noise, are found all the same (before: the
+    # size estimate and the threshold followed the bright bodies, F1 0.12).
+    from karyo.nuclei.evaluate import evaluate
+
+    image, truth = disks_image(40, (512, 512), seed=4)
+    yy, xx = np.mgrid[:512, :512]
+    dim = np.where(truth > 0, 30.0, 5.0) + np.random.default_rng(4).normal(0, 2, truth.shape)
+    rng = np.random.default_rng(9)
+    for _ in range(8):  # the bright bodies are not in the truth: they count as spurious
+        y, x = rng.integers(10, 502, 2)
+        dim[(yy - y) ** 2 + (xx - x) ** 2 < 10 ** 2] = 250
+    result = segment(np.clip(dim, 0, 255).astype(np.uint8))
+    assert result.nucleus_diameter == pytest.approx(40, rel=0.2)
+    assert result.count >= truth.max()
+    assert evaluate(result.labels, truth)["f1"] >= 0.8
+
+
 @pytest.mark.parametrize("background", ["flat", "gradient", "speckle"])
 def test_no_nuclei_gives_none(background):
     rng = np.random.default_rng(7)
@@ -452,17 +472,17 @@ def test_default_on_u2os(u2os_dir):
     # where the default meets it:
     assert paper["hausdorff"] < 12.9
     assert paper["merged"] < 2.1
-    assert paper["missing"] < 3.3
+    assert paper["missing"] < 1.0
     # Where it does not: the U2OS annotators left out small, very bright bodies
     # (mitotic and apoptotic nuclei, debris), which the default, set on two
     # collections, counts as nuclei as DSB2018's annotators do. They count as
     # spurious objects (each adds a whole object's error to the NSD) and, where
     # one touches a nucleus, as a split. Gates at today's values:
-    assert paper["rand_index"] >= 0.945
+    assert paper["rand_index"] >= 0.95
     assert paper["spurious"] < 3.6
     assert paper["split"] < 3.0
-    assert paper["nsd_x10"] < 1.5
-    assert paper["f1"] >= 0.905
+    assert paper["nsd_x10"] < 1.4
+    assert paper["f1"] >= 0.92
 
 
 @pytest.mark.slow

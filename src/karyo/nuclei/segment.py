@@ -116,6 +116,9 @@ _MIN_CONTRAST = 4.0
 _TESTED_DIAMETERS = (8.0, 150.0)
 # Objects' sizes varying more than this (upper over lower quartile) make the size uncertain.
 _UNCERTAIN_SPREAD = 2.5
+# Dim nuclei take the threshold from a few very bright bodies when they
+# outnumber them this many times (pixels).
+_DIM_MAJORITY = 5
 # The threshold is taken from a histogram of the working image with this many
 # bins over a range fixed by the image's (tiles' histograms add up).
 _THRESHOLD_BINS = 65536
@@ -280,7 +283,9 @@ def segment(image: np.ndarray, recipe: str = "default", **settings) -> Segmentat
     recipe the same at every magnification. It subtracts the background (a
     grey opening by a disk of three nuclei's width), thresholds at half Otsu's
     threshold [3]_ (of a 65536-bin histogram over a range set by the image's,
-    which a tiled run adds up tile by tile), then outlines each connected
+    which a tiled run adds up tile by tile; where a few very bright bodies
+    take Otsu's split from dimmer nuclei that outnumber them five times and
+    stand out from the noise, the split below it), then outlines each connected
     object at half its own mean brightness, so that dim nuclei next to bright
     ones are found and both are outlined alike. Holes are filled. Touching
     nuclei are split by a watershed [1]_ from the regional maxima of the
@@ -358,7 +363,9 @@ def estimate_nucleus_diameter(image: np.ndarray) -> DiameterEstimate:
 
     Notes
     -----
-    The image is smoothed (sigma 1 px) and thresholded by Otsu's method. Each
+    The image is smoothed (sigma 1 px) and thresholded by Otsu's method (the
+    nuclei's split, as :func:`segment` takes it, where a few very bright
+    bodies outshine them). Each
     connected object of at least 16 pixels measures twice its largest
     distance to the background, the diameter of the largest disk it holds,
     which a clump of touching nuclei shares with its members. A first
@@ -431,7 +438,12 @@ def _estimate_diameter(grey: np.ndarray) -> DiameterEstimate:
 
 def _diameter_of_objects(smoothed: np.ndarray, by_area: bool) -> DiameterEstimate:
     """Median of twice the largest inscribed radius of Otsu's objects, weighted by area or not."""
-    threshold = _threshold_value(smoothed, "otsu", 1.0, integer_levels=False)
+    low, high = float(smoothed.min()), float(smoothed.max())
+    if high == low:
+        return DiameterEstimate(None, 1.0, 0)
+    step = (high - low) / (_HISTOGRAM_LEVELS - 1)
+    levels = np.rint((smoothed - low) / step).astype(np.intp)
+    threshold = low + step * _nuclei_otsu(np.bincount(levels.ravel(), minlength=_HISTOGRAM_LEVELS))
     foreground = smoothed > threshold
     objects, count = label(foreground)
     if count == 0 or foreground.all():
@@ -549,6 +561,29 @@ def _threshold_value(smoothed: np.ndarray, method, correction: float,
     else:
         level = rc(levels)
     return (low + float(level) * step) * correction
+
+
+def _nuclei_otsu(histogram: np.ndarray) -> int:
+    """Otsu's level of a histogram, unless a few very bright objects took it from the nuclei.
+
+    Otsu's method splits the two largest modes; where a handful of very
+    bright bodies (mitotic or apoptotic nuclei, debris) outshine the nuclei,
+    it splits them from everything else. Below its level, a second Otsu
+    split then finds a population that stands out from the background's
+    noise and outnumbers the bright pixels many times over: the nuclei,
+    whose level is taken instead.
+    """
+    level = otsu_of_histogram(histogram)
+    lower = histogram[: level + 1]
+    above = int(histogram[level + 1:].sum())
+    if level < 2 or not lower[1:].any():
+        return level
+    second = otsu_of_histogram(lower)
+    band = int(lower[second + 1:].sum())
+    values = np.arange(lower.size, dtype=np.float64)
+    if band > _DIM_MAJORITY * above and _histogram_stands_out(lower, values, values > second):
+        return second
+    return level
 
 
 # -- recipes -------------------------------------------------------------------------------------
@@ -761,7 +796,7 @@ def _threshold_pass(histogram: np.ndarray, found: dict, resolved: dict) -> None:
     elif method == "mean":
         threshold = float(np.dot(histogram, values) / histogram.sum()) * correction
     else:
-        level = otsu_of_histogram(histogram) if method == "otsu" else rc_of_histogram(histogram)
+        level = _nuclei_otsu(histogram) if method == "otsu" else rc_of_histogram(histogram)
         threshold = (first + float(level) * width) * correction
     found["threshold"] = threshold
     above = values > threshold
