@@ -438,13 +438,10 @@ def _estimate_diameter(grey: np.ndarray) -> DiameterEstimate:
 
 def _diameter_of_objects(smoothed: np.ndarray, by_area: bool) -> DiameterEstimate:
     """Median of twice the largest inscribed radius of Otsu's objects, weighted by area or not."""
-    low, high = float(smoothed.min()), float(smoothed.max())
-    if high == low:
+    histogram, values = _level_histogram(smoothed)
+    if histogram is None:
         return DiameterEstimate(None, 1.0, 0)
-    step = (high - low) / (_HISTOGRAM_LEVELS - 1)
-    levels = np.rint((smoothed - low) / step).astype(np.intp)
-    threshold = low + step * _nuclei_otsu(np.bincount(levels.ravel(), minlength=_HISTOGRAM_LEVELS))
-    foreground = smoothed > threshold
+    foreground = smoothed > values[_nuclei_otsu(histogram)]
     objects, count = label(foreground)
     if count == 0 or foreground.all():
         return DiameterEstimate(None, 1.0, 0)
@@ -741,9 +738,24 @@ def _estimate_in_windows(read, shape: tuple[int, int]) -> DiameterEstimate:
 
 def _objects_stand_out(grey: np.ndarray) -> bool:
     """Whether Otsu's objects of the smoothed image stand out from its background's noise."""
-    smoothed = gaussian_filter(grey, 1.0)
-    return _stands_out(smoothed, smoothed > _threshold_value(smoothed, "otsu", 1.0,
-                                                               integer_levels=False))
+    histogram, values = _level_histogram(gaussian_filter(grey, 1.0))
+    if histogram is None:
+        return False
+    return _histogram_stands_out(histogram, values, values > values[_nuclei_otsu(histogram)])
+
+
+def _level_histogram(smoothed: np.ndarray):
+    """`smoothed` binned into ``_HISTOGRAM_LEVELS`` levels from its min to its max.
+
+    Returns the histogram and each bin's value, or (None, None) for a flat image.
+    """
+    low, high = float(smoothed.min()), float(smoothed.max())
+    if high == low:
+        return None, None
+    step = (high - low) / (_HISTOGRAM_LEVELS - 1)
+    levels = np.rint((smoothed - low) / step).astype(np.intp)
+    histogram = np.bincount(levels.ravel(), minlength=_HISTOGRAM_LEVELS)
+    return histogram, low + step * np.arange(_HISTOGRAM_LEVELS)
 
 
 def _working_crop(grey: np.ndarray, found: dict, resolved: dict, origin: tuple[int, int] = (0, 0),
@@ -811,7 +823,11 @@ def _threshold_pass(histogram: np.ndarray, found: dict, resolved: dict) -> None:
 
 
 def _histogram_stands_out(histogram: np.ndarray, values: np.ndarray, above: np.ndarray) -> bool:
-    """:func:`_stands_out` from a histogram: `above` marks the foreground's bins."""
+    """Whether the foreground (the bins `above` marks) differs from the rest by more than noise.
+
+    The medians of the two differ by more than ``_MIN_CONTRAST`` times the
+    background's noise (its median absolute deviation, as a standard deviation).
+    """
     outside, counts = values[~above], histogram[~above]
     if counts.sum() < 16:
         return True
@@ -1048,16 +1064,6 @@ def _background(image: np.ndarray, radius: float, unit: float | None = None,
 
 
 # -- foreground ----------------------------------------------------------------------------------
-
-def _stands_out(working: np.ndarray, foreground: np.ndarray) -> bool:
-    """Whether the foreground differs from the background by more than its noise."""
-    outside = working[~foreground]
-    if outside.size < 16:
-        return True
-    middle = np.median(outside)
-    noise = 1.4826 * float(np.median(np.abs(outside - middle)))
-    return float(np.median(working[foreground]) - middle) > _MIN_CONTRAST * noise
-
 
 def _object_levels(working: np.ndarray, foreground: np.ndarray, threshold: float,
                    fraction: float) -> np.ndarray:
