@@ -628,7 +628,10 @@ def _default(image: np.ndarray, settings: dict) -> Segmentation:
     low, high = (float(grey.min()), float(grey.max())) if grey.size else (0.0, 0.0)
     found = _scale_pass(grey.__getitem__, grey.shape, low, high, resolved)
     if found["nucleus"] is not None:
-        working, background, smoothed = _working_crop(grey, found, resolved)
+        working, smoothed = _working_image(grey, found["step"])
+        if resolved["background"]:
+            _background_pass(_background_levels(working, found), found)
+        working, background = _less_background(working, found, resolved)
         _threshold_pass(_working_histogram(working, found, resolved), found, resolved)
     nucleus, flags = found["nucleus"], list(found["flags"])
     if found["empty"]:
@@ -694,7 +697,7 @@ def _scale_pass(read, shape: tuple[int, int], low: float, high: float, resolved:
     else:
         nucleus = math.sqrt(diameter[0] * diameter[1])
     found = {"nucleus": None, "diameter": diameter, "step": 1.0, "low": low, "high": high,
-             "threshold": 0.0, "empty": True, "flags": flags}
+             "background": None, "threshold": 0.0, "empty": True, "flags": flags}
     if nucleus is None or low == high:
         return found
     nucleus = round(nucleus, 2)
@@ -772,12 +775,42 @@ def _working_crop(grey: np.ndarray, found: dict, resolved: dict, origin: tuple[i
     `first` (the whole image by default); see :func:`_working_image`.
     """
     working, full_smoothed = _working_image(grey, found["step"], origin, first)
-    working_background = None
-    if resolved["background"]:
-        low, high = found["low"], found["high"]
-        working_background = _background(working, _BACKGROUND_RADIUS, (high - low) / 65535, low)
-        working = working - working_background
+    working, working_background = _less_background(working, found, resolved, first)
     return working, working_background, full_smoothed
+
+
+def _less_background(working: np.ndarray, found: dict, resolved: dict,
+                     first: tuple[int, int] = (0, 0)):
+    """A working crop from working pixel `first` less the image's background, and the background.
+
+    The background is the whole image's, ``found["background"]`` on its
+    coarse grid (:func:`_background_pass`), so that a crop needs no margin
+    for the opening's reach.
+    """
+    if not resolved["background"]:
+        return working, None
+    background = _from_coarse(found["background"], working.shape,
+                              _coarse_factor(_BACKGROUND_RADIUS), first)
+    working -= background
+    return working, background
+
+
+def _background_levels(working: np.ndarray, found: dict) -> np.ndarray:
+    """The working image on the background's coarse grid (:func:`_coarse_levels`)."""
+    low, high = found["low"], found["high"]
+    return _coarse_levels(working, _coarse_factor(_BACKGROUND_RADIUS), (high - low) / 65535, low)
+
+
+def _background_pass(levels: np.ndarray, found: dict) -> None:
+    """The global pass between size and threshold: the background from the whole image's levels.
+
+    Sets ``background``, the opening of `levels` (:func:`_background_levels`
+    of the whole working image) on the coarse grid, in `found`.
+    """
+    low, high = found["low"], found["high"]
+    found["background"] = _coarse_background(
+        levels, _BACKGROUND_RADIUS / _coarse_factor(_BACKGROUND_RADIUS), (high - low) / 65535,
+        low)
 
 
 def _histogram_scale(found: dict, resolved: dict) -> tuple[float, float]:
@@ -1054,19 +1087,38 @@ def _background(image: np.ndarray, radius: float, unit: float | None = None,
     levels between the image's min and max), then interpolated back.
     """
     factor = _coarse_factor(radius)
-    coarse = gaussian_filter(image, factor / 2)[::factor, ::factor] if factor > 1 else image
     if low is None:
         low = float(image.min())
     if unit is None:
         unit = (float(image.max()) - low) / 65535
     if unit <= 0:
         return np.full(image.shape, low, np.float32)
-    levels = np.rint(np.clip((coarse - low) / unit, 0, 65535)).astype(np.uint16)
-    opened = grey_open(levels, disk(max(1, round(radius / factor))))
-    smooth = gaussian_filter(opened.astype(np.float32) * np.float32(unit) + np.float32(low), 1.0)
+    coarse = _coarse_background(_coarse_levels(image, factor, unit, low), radius / factor, unit,
+                                low)
+    return _from_coarse(coarse, image.shape, factor)
+
+
+def _coarse_levels(image: np.ndarray, factor: int, unit: float, low: float) -> np.ndarray:
+    """`image` smoothed, sampled every `factor` pixels and quantised to multiples of `unit`.
+
+    Sample k is pixel ``k * factor`` of `image`.
+    """
+    coarse = gaussian_filter(image, factor / 2)[::factor, ::factor] if factor > 1 else image
+    return np.rint(np.clip((coarse - low) / unit, 0, 65535)).astype(np.uint16)
+
+
+def _coarse_background(levels: np.ndarray, radius: float, unit: float, low: float) -> np.ndarray:
+    """The background on the coarse grid: `levels` opened by a disk of `radius` grid steps."""
+    opened = grey_open(levels, disk(max(1, round(radius))))
+    return gaussian_filter(opened.astype(np.float32) * np.float32(unit) + np.float32(low), 1.0)
+
+
+def _from_coarse(coarse: np.ndarray, shape: tuple[int, int], factor: int,
+                 first: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """The coarse background interpolated at `shape` pixels from pixel `first` of the fine grid."""
     if factor == 1:
-        return smooth
-    return _sample_linear(smooth, image.shape, 1 / factor, 0.0)
+        return coarse[first[0]:first[0] + shape[0], first[1]:first[1] + shape[1]]
+    return _sample_linear(coarse, shape, 1 / factor, 0.0, first)
 
 
 # -- foreground ----------------------------------------------------------------------------------
@@ -1220,11 +1272,12 @@ def _finish(labels: np.ndarray, exclude_border: bool) -> np.ndarray:
 
 # -- tiles ---------------------------------------------------------------------------------------
 
-# How far, in working pixels, a nucleus's labels depend on the image: the
-# working image's Gaussian and sampling (5), the background's opening (2 x 45,
-# 88 on its coarse grid) with its Gaussians and interpolation (28), the
-# declumping height's Gaussian (4) and the full-resolution redraw (2), rounded up.
-_REACH = 140
+# How far, in working pixels, a crop's results depend on the image beyond
+# them: the working image's Gaussian and sampling (5) and, for the background
+# pass, the coarse grid's Gaussian (9); for labels, the declumping height's
+# Gaussian (4) and the full-resolution redraw (2). Rounded up. The background's
+# opening reaches much further (90) but is computed once, on the whole image.
+_REACH = 16
 
 
 def tiling_plan(source, settings: dict, tile: int = 2048, map=map):
@@ -1234,6 +1287,8 @@ def tiling_plan(source, settings: dict, tile: int = 2048, map=map):
     memory: the image's range, the nucleus size (on the whole image, or on
     windows of a large one, as :func:`segment` does), and the histogram of
     the working image, whose threshold and flags every region then shares.
+    The background is opened once on the coarse grid of the whole image
+    (small: a sixteenth of the working image) from levels the tiles compute.
     Each crop then runs the region pass, whose result equals the whole
     image's wherever a nucleus lies at least `margin` pixels inside the crop.
 
@@ -1291,10 +1346,18 @@ def tiling_plan(source, settings: dict, tile: int = 2048, map=map):
     halo = margin + math.ceil(2 * nucleus)
     align = _alignment(step, factor)
     if found["nucleus"] is not None:
+        # The global passes need exact working pixels only: the margin is halo enough.
+        grid = tile_grid(shape, tile, margin, align=align)
+        if resolved["background"]:
+            whole = _working_shape(shape, step)
+            levels = np.zeros([math.ceil(n / factor) for n in whole], np.uint16)
+            for rows, cols, block in filter(None, map(
+                    partial(_tile_background_levels, source, found, factor), grid)):
+                levels[rows, cols] = block
+            _background_pass(levels, found)
         histogram = np.zeros(_THRESHOLD_BINS, np.int64)
-        parts = map(partial(_tile_histogram, source, found, resolved),
-                    tile_grid(shape, tile, halo, align=align))
-        for bins, counts in filter(None, parts):
+        for bins, counts in filter(None, map(partial(_tile_histogram, source, found, resolved),
+                                             grid)):
             histogram[bins] += counts
         _threshold_pass(histogram, found, resolved)
     return TilingPlan(partial(_tiled_region, found=found, resolved=resolved), halo=halo,
@@ -1313,6 +1376,28 @@ def _tile_range(source, tile) -> tuple[float, float] | None:
     return (float(grey.min()), float(grey.max())) if grey.size else None
 
 
+def _tile_background_levels(source, found: dict, factor: int, tile):
+    """The background's coarse levels (:func:`_background_levels`) of the samples a tile owns.
+
+    Returns the rows and columns of the coarse grid and the levels there
+    (None: the tile cannot be read). Coarse sample k is working pixel
+    ``k * factor``; it belongs to the tile that owns that working pixel.
+    """
+    try:
+        crop = source.read(tile.crop)
+    except OSError:
+        return None
+    origin, first, owned = _owned_working(source.shape, found["step"], tile)
+    working, _ = _working_image(_float_image(crop), found["step"], origin, first)
+    levels = _background_levels(working, found)
+    # Crops start on the coarse grid (:func:`_alignment`): local k is global first / factor + k.
+    where = tuple(slice(-(-(f + part.start) // factor), -(-(f + part.stop) // factor))
+                  for f, part in zip(first, owned, strict=True))
+    local = tuple(slice(w.start - f // factor, w.stop - f // factor)
+                  for w, f in zip(where, first, strict=True))
+    return where[0], where[1], levels[local]
+
+
 def _tile_histogram(source, found: dict, resolved: dict, tile):
     """The histogram of the working pixels a tile owns, as (bins, counts) of its non-zero bins.
 
@@ -1323,18 +1408,25 @@ def _tile_histogram(source, found: dict, resolved: dict, tile):
         crop = source.read(tile.crop)
     except OSError:
         return None
-    step = found["step"]
-    origin = (tile.crop[0].start, tile.crop[1].start)
-    first = tuple(int(round(o / step)) for o in origin)
+    origin, first, owned = _owned_working(source.shape, found["step"], tile)
     working, _, _ = _working_crop(_float_image(crop), found, resolved, origin, first)
-    whole = _working_shape(source.shape, step)
-    owned = tuple(slice(_first_owned(core.start, step) - f,
-                        (whole[axis] if core.stop == n else _first_owned(core.stop, step)) - f)
-                  for axis, (core, n, f) in enumerate(zip(tile.core, source.shape, first,
-                                                          strict=True)))
     histogram = _working_histogram(working[owned], found, resolved)
     bins = np.flatnonzero(histogram)
     return bins, histogram[bins]
+
+
+def _owned_working(shape: tuple[int, int], step: float, tile):
+    """A tile's crop origin, its first working pixel, and the working pixels it owns (in its crop).
+
+    A working pixel belongs to the tile whose core holds its position in the image.
+    """
+    origin = (tile.crop[0].start, tile.crop[1].start)
+    first = tuple(int(round(o / step)) for o in origin)
+    whole = _working_shape(shape, step)
+    owned = tuple(slice(_first_owned(core.start, step) - f,
+                        (whole[axis] if core.stop == n else _first_owned(core.stop, step)) - f)
+                  for axis, (core, n, f) in enumerate(zip(tile.core, shape, first, strict=True)))
+    return origin, first, owned
 
 
 def _first_owned(start: int, step: float) -> int:

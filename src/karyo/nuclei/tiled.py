@@ -465,6 +465,12 @@ def _prepare_state(state: Path, record: dict, resume: bool) -> None:
 def _plain(value):
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, np.ndarray):
+        # A global array (the coarse background) is recorded by its digest.
+        import hashlib
+
+        return {"shape": list(value.shape), "dtype": value.dtype.str,
+                "sha256": hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()}
     raise TypeError(f"not JSON: {value!r}")
 
 
