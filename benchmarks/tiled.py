@@ -53,7 +53,8 @@ if mode == "untiled":
     np.save(out + "/untiled.npy", labels)
     count = int(labels.max())
 else:
-    from karyo.nuclei.tiled import segment_tiled
+    from karyo.nuclei.tiled import return_freed_memory, segment_tiled
+    return_freed_memory()  # as `karyo segment --tile` does
     result = segment_tiled(path, out, tile=tile, zarr=True, name="tiled")
     count = result.count
 seconds = time.perf_counter() - started

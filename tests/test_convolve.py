@@ -139,6 +139,19 @@ def test_constant_mode_with_cval_matches_scipy(image, sigma, cval):
                                atol=max(tolerance(image), abs(cval) * 1e-6))
 
 
+@given(images(min_dims=2, dtypes=[np.float32]), st.floats(0.5, 4.0),
+       st.sampled_from(["reflect", "nearest", "wrap", "mirror", "constant"]))
+def test_float32_gaussian_is_the_float64_result_rounded(image, sigma, mode):
+    # A 2-D float32 image is filtered straight into float32 (no float64 image of
+    # its size): each value is still computed in float64 and rounded once.
+    image = image.reshape(image.shape[0], -1)
+    expected = gaussian_filter(image.astype(np.float64), sigma, mode=mode).astype(np.float32)
+    np.testing.assert_array_equal(gaussian_filter(image, sigma, mode=mode), expected)
+    in_place = np.array(image, np.float32, order="C")  # a writable copy, as `out` must be
+    assert gaussian_filter(in_place, sigma, mode=mode, out=in_place) is in_place
+    np.testing.assert_array_equal(in_place, expected)
+
+
 def test_integer_input_to_gaussian_filter1d():
     # Deliberate extension: mahotas's gaussian_filter1d raises TypeError on integers.
     image = np.arange(60, dtype=np.uint8).reshape(6, 10)

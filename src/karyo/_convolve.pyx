@@ -13,6 +13,12 @@ from libc.string cimport memcpy
 
 from karyo._types cimport number_t as src_t
 
+# The separable filter writes float32 images directly (no float64 image of the
+# whole size beside them): each output row is combined in float64, then rounded.
+ctypedef fused out_t:
+    double
+    float
+
 cdef extern from "_convolve_simd.h" nogil:
     ctypedef void (*fir_line_fn)(const double* centre, double* out, Py_ssize_t n,
                                  const double* w, Py_ssize_t r, int anti)
@@ -179,7 +185,7 @@ def correlate_lines(const src_t[:, :] src, double[:, ::1] dst,
     free(line)
 
 
-def separable_rows(const src_t[:, :] src, double[:, ::1] dst,
+def separable_rows(const src_t[:, :] src, out_t[:, ::1] dst,
                    const double[::1] row_weights, bint row_anti,
                    const int64_t[::1] row_index,
                    const double[::1] col_weights, bint col_anti,
@@ -206,6 +212,7 @@ def separable_rows(const src_t[:, :] src, double[:, ::1] dst,
     cdef double* slot
     cdef double* ring
     cdef double* line
+    cdef double* combined = NULL
     cdef const double** ring_rows
     cdef fir_line_fn fir_line = fir_line_for(_simd_level)
     cdef fir_rows_fn fir_rows = fir_rows_for(_simd_level)
@@ -217,10 +224,13 @@ def separable_rows(const src_t[:, :] src, double[:, ::1] dst,
     ring = <double*> malloc(ring_size * col_block * sizeof(double))
     line = <double*> malloc((col_block + 2 * rh) * sizeof(double))
     ring_rows = <const double**> malloc(ring_size * sizeof(double*))
-    if ring == NULL or line == NULL or ring_rows == NULL:
+    if out_t is float:
+        combined = <double*> malloc(col_block * sizeof(double))
+    if ring == NULL or line == NULL or ring_rows == NULL or (out_t is float and combined == NULL):
         free(ring)
         free(line)
         free(ring_rows)
+        free(combined)
         raise MemoryError()
     with nogil:
         block_start = col_start
@@ -259,9 +269,15 @@ def separable_rows(const src_t[:, :] src, double[:, ::1] dst,
                     position += 1
                 for k in range(ring_size):
                     ring_rows[k] = ring + ((i + k) % ring_size) * block_width
-                fir_rows(ring_rows, &dst[i, block_start], block_width, &row_weights[0], rv,
-                         row_anti)
+                if out_t is double:
+                    fir_rows(ring_rows, &dst[i, block_start], block_width, &row_weights[0], rv,
+                             row_anti)
+                else:
+                    fir_rows(ring_rows, combined, block_width, &row_weights[0], rv, row_anti)
+                    for j in range(block_width):
+                        dst[i, block_start + j] = <float> combined[j]
             block_start += block_width
     free(ring)
     free(line)
     free(ring_rows)
+    free(combined)

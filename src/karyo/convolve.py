@@ -192,10 +192,17 @@ def gaussian_filter(array, sigma, order=0, mode: str = "reflect", cval: float = 
     if array.ndim == 0 or array.size == 0:
         out[...] = array
         return out
-    work = out if out.dtype == np.float64 else np.empty(array.shape, np.float64)
     # With cval != 0 the order of the passes matters for derivatives: keep
     # mahotas's (first axis first) there.
-    if array.ndim in (2, 3) and (cval == 0.0 or not any(orders)):
+    fused = array.ndim in (2, 3) and (cval == 0.0 or not any(orders))
+    if (fused and array.ndim == 2 and out.dtype == np.float32
+            and not np.may_share_memory(out, work_input)):
+        # The one sweep rounds each float64 row into `out`: no float64 image beside it
+        # (not in place: the sweep reads rows again near the border, and threads' strips overlap).
+        _gaussian_fused(work_input, out, sigmas, orders, mode, cval)
+        return out
+    work = out if out.dtype == np.float64 else np.empty(array.shape, np.float64)
+    if fused:
         _gaussian_fused(work_input, work, sigmas, orders, mode, cval)
         if work is not out:
             out[...] = work
@@ -240,6 +247,8 @@ def _correlate_axis(source: np.ndarray, work: np.ndarray, axis: int, sigma: floa
 def _gaussian_fused(source: np.ndarray, work: np.ndarray, sigmas: list[float],
                     orders: list[int], mode: str, cval: float) -> None:
     """The separable filter of a 2-D or 3-D image into float64 `work`, two axes per sweep.
+
+    A 2-D image may be filtered into float32 `work` too (rows rounded as they are combined).
 
     The last two axes are filtered together by `separable_rows` (rows, then
     across rows, through a ring of filtered rows that stays in cache); a 3-D
