@@ -219,6 +219,22 @@ def test_command_line_tile_reports_a_bad_file_and_goes_on(toy, demo, tmp_path, c
     assert (tmp_path / "out" / "slide_nuclei.csv").exists()
 
 
+
+def test_command_line_advises_tiling_above_the_size(demo, tmp_path, capsys, monkeypatch):
+    import tifffile
+
+    from karyo.cli import main
+
+    tifffile.imwrite(tmp_path / "slide.tif", demo)
+    tifffile.imwrite(tmp_path / "small.tif", demo[:64, :64])
+    monkeypatch.setattr(tiled, "AUTO_TILE_PIXELS", 64 * 64)
+    status = main(["segment", str(tmp_path / "slide.tif"), str(tmp_path / "small.tif"),
+                   "--out", str(tmp_path / "out"), "-j", "1"])
+    notes = [line for line in capsys.readouterr().err.splitlines() if "--tile" in line]
+    assert status == 0
+    assert len(notes) == 1 and "slide.tif" in notes[0]
+    assert (tmp_path / "out" / "slide_labels.tif").exists()  # advised, still segmented whole
+
 FREED_MEMORY_CHILD = """
 import sys
 import numpy as np

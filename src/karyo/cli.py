@@ -479,6 +479,8 @@ def _command_segment(arguments) -> int:
     resolve_settings(arguments)  # a bad config is reported before any work
     images, problems = expand_inputs(arguments.images)
     tiled = images if arguments.tile or arguments.zarr else []
+    if not tiled:
+        _advise_tiling(images)
     status = 0
     if tiled:
         status = _segment_tiled(arguments, tiled)
@@ -490,6 +492,17 @@ def _command_segment(arguments) -> int:
             print(f"karyo: error: {problem}", file=sys.stderr)
         status = max(status, 1 if problems else 0)
     return status
+
+
+def _advise_tiling(images: list[str]) -> None:
+    """A note for each image too large to segment whole comfortably (its header read only)."""
+    from karyo.nuclei.tiled import AUTO_TILE_PIXELS, needs_tiling
+
+    for path in images:
+        if needs_tiling(path):
+            print(f"karyo: note: {path} has more than {AUTO_TILE_PIXELS:,} pixels; segmented "
+                  "whole it needs about 30 bytes per pixel: --tile 2048 --zarr bounds the "
+                  "memory (same labels)", file=sys.stderr)
 
 
 def _segment_tiled(arguments, images: list[str]) -> int:

@@ -40,8 +40,8 @@ from karyo.tiles import Tile, TileLabels, label_tile, paste, tile_grid
 __all__ = ["AUTO_TILE_PIXELS", "TiledSegmentation", "TilingPlan", "needs_tiling",
            "return_freed_memory", "segment_tiled"]
 
-#: Images with more pixels than this are segmented tile by tile by ``karyo segment``
-#: (8192 x 8192: the untiled recipe needs 46-80 bytes per pixel, 3-5 GiB here).
+#: Above this many pixels ``karyo segment`` advises a tiled run (``--tile 2048 --zarr``)
+#: (8192 x 8192: the untiled recipe needs about 30 bytes per pixel, 2 GiB here).
 AUTO_TILE_PIXELS = 8192 * 8192
 _DEFAULT_TILE = 2048
 _PLAN_VERSION = 1
