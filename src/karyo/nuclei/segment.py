@@ -789,16 +789,21 @@ def _less_background(working: np.ndarray, found: dict, resolved: dict,
     """
     if not resolved["background"]:
         return working, None
-    background = _from_coarse(found["background"], working.shape,
-                              _coarse_factor(_BACKGROUND_RADIUS), first)
+    background = _from_coarse(found["background"], working.shape, _background_grid(found)[0],
+                              first)
     working -= background
     return working, background
 
 
+def _background_grid(found: dict) -> tuple[int, float, float]:
+    """The recipe background's coarsening factor, level unit and lowest level."""
+    low, high = found["low"], found["high"]
+    return _coarse_factor(_BACKGROUND_RADIUS), (high - low) / 65535, low
+
+
 def _background_levels(working: np.ndarray, found: dict) -> np.ndarray:
     """The working image on the background's coarse grid (:func:`_coarse_levels`)."""
-    low, high = found["low"], found["high"]
-    return _coarse_levels(working, _coarse_factor(_BACKGROUND_RADIUS), (high - low) / 65535, low)
+    return _coarse_levels(working, *_background_grid(found))
 
 
 def _background_pass(levels: np.ndarray, found: dict) -> None:
@@ -807,10 +812,8 @@ def _background_pass(levels: np.ndarray, found: dict) -> None:
     Sets ``background``, the opening of `levels` (:func:`_background_levels`
     of the whole working image) on the coarse grid, in `found`.
     """
-    low, high = found["low"], found["high"]
-    found["background"] = _coarse_background(
-        levels, _BACKGROUND_RADIUS / _coarse_factor(_BACKGROUND_RADIUS), (high - low) / 65535,
-        low)
+    factor, unit, low = _background_grid(found)
+    found["background"] = _coarse_background(levels, _BACKGROUND_RADIUS / factor, unit, low)
 
 
 def _histogram_scale(found: dict, resolved: dict) -> tuple[float, float]:

@@ -44,7 +44,7 @@ __all__ = ["AUTO_TILE_PIXELS", "TiledSegmentation", "TilingPlan", "needs_tiling"
 #: (8192 x 8192: the untiled recipe needs about 30 bytes per pixel, 2 GiB here).
 AUTO_TILE_PIXELS = 8192 * 8192
 _DEFAULT_TILE = 2048
-_PLAN_VERSION = 1
+_PLAN_VERSION = 2  # 2: the background opened once, on the whole image
 
 
 @dataclass
