@@ -220,20 +220,49 @@ def test_command_line_tile_reports_a_bad_file_and_goes_on(toy, demo, tmp_path, c
 
 
 
-def test_command_line_advises_tiling_above_the_size(demo, tmp_path, capsys, monkeypatch):
+def test_command_line_tiles_large_images_of_a_folder(demo, tmp_path, capsys, monkeypatch):
+    import csv
+
     import tifffile
 
     from karyo.cli import main
+    from karyo.nuclei.segment import segment
 
     tifffile.imwrite(tmp_path / "slide.tif", demo)
     tifffile.imwrite(tmp_path / "small.tif", demo[:64, :64])
     monkeypatch.setattr(tiled, "AUTO_TILE_PIXELS", 64 * 64)
-    status = main(["segment", str(tmp_path / "slide.tif"), str(tmp_path / "small.tif"),
-                   "--out", str(tmp_path / "out"), "-j", "1"])
-    notes = [line for line in capsys.readouterr().err.splitlines() if "--tile" in line]
-    assert status == 0
+    out = tmp_path / "out"
+    arguments = ["segment", str(tmp_path / "slide.tif"), str(tmp_path / "small.tif"),
+                 "--out", str(out), "-j", "1"]
+    assert main(arguments) == 0, capsys.readouterr()
+    whole = segment(demo)
+    labels = zarr.open(str(out / "slide.ome.zarr" / "labels" / "nuclei" / "0"))[:]
+    assert same_up_to_numbering(labels, whole.labels)
+    assert (out / "small_labels.tif").exists() and not (out / "slide_labels.tif").exists()
+    with open(out / "summary.csv", newline="") as stream:
+        summary = {Path(row["image"]).name: row for row in csv.DictReader(stream)}
+    assert summary["slide.tif"]["status"] == "ok"
+    assert int(summary["slide.tif"]["count"]) == whole.count
+    assert summary["slide.tif"]["labels_file"] == "slide.ome.zarr"
+    assert summary["slide.tif"]["overlay_file"] == ""
+    assert "tile by tile" in summary["slide.tif"]["input"]
+    with open(out / "nuclei.csv", newline="") as stream:
+        images = [row["image"] for row in csv.DictReader(stream)]
+    assert sum(Path(name).name == "slide.tif" for name in images) == whole.count
+    assert "slide.ome.zarr" in (out / "report.html").read_text()
+    capsys.readouterr()
+    # Resumed, the tiled image is done; its summary row is kept.
+    assert main(arguments + ["--resume"]) == 0
+    assert "2 already done" in capsys.readouterr().out
+    with open(out / "summary.csv", newline="") as stream:
+        again = {Path(row["image"]).name: row for row in csv.DictReader(stream)}
+    assert again["slide.tif"]["count"] == summary["slide.tif"]["count"]
+    # Another recipe cannot tile: a note names the image, which is segmented whole.
+    assert main(arguments[:-2] + ["--recipe", "tutorial", "--overwrite", "-j", "1"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "tile by tile" in line]
     assert len(notes) == 1 and "slide.tif" in notes[0]
-    assert (tmp_path / "out" / "slide_labels.tif").exists()  # advised, still segmented whole
+    assert (out / "slide_labels.tif").exists()
+
 
 FREED_MEMORY_CHILD = """
 import sys

@@ -99,3 +99,27 @@ def test_tiled_run_never_reads_the_whole_image(mosaic, monkeypatch):
     # A tile's crop, or (for a nucleus larger than the halo) a crop grown around
     # it: on this small mosaic up to half of it, never all of it.
     assert recorder.largest < mosaic.size
+
+
+class Unreadable:
+    """An array-like none of whose windows can be read."""
+
+    shape, dtype = (300, 400), np.dtype(np.uint8)
+
+    def __getitem__(self, window):
+        raise OSError("the disk is gone")
+
+
+def test_an_image_none_of_whose_tiles_can_be_read_fails_at_once():
+    # Not one failure per tile of every pass: the image is broken, not a region of it.
+    with pytest.raises(OSError, match="none of the image's 4 tiles of 200 x 200 pixels can be "
+                                      "read: .*the disk is gone"):
+        segment_tiled(Unreadable(), tile=200)
+
+
+def test_a_tiff_whose_header_lacks_strips_is_named(tmp_path):
+    from test_cli import _tiff_claiming
+
+    _tiff_claiming(tmp_path / "claims.tif", 60_000, 60_000)
+    with pytest.raises(OSError, match="claims.tif: the TIFF is damaged: .* header lists 1"):
+        segment_tiled(tmp_path / "claims.tif", tile=2048)

@@ -480,7 +480,7 @@ def _command_segment(arguments) -> int:
     images, problems = expand_inputs(arguments.images)
     tiled = images if arguments.tile or arguments.zarr else []
     if not tiled:
-        _advise_tiling(images)
+        _prepare_large_images(images, resolve_settings(arguments)[0])
     status = 0
     if tiled:
         status = _segment_tiled(arguments, tiled)
@@ -494,15 +494,21 @@ def _command_segment(arguments) -> int:
     return status
 
 
-def _advise_tiling(images: list[str]) -> None:
-    """A note for each image too large to segment whole comfortably (its header read only)."""
-    from karyo.nuclei.tiled import AUTO_TILE_PIXELS, needs_tiling
+def _prepare_large_images(images: list[str], recipe: str) -> None:
+    """Ready the run for images above AUTO_TILE_PIXELS (their headers read only).
 
-    for path in images:
-        if needs_tiling(path):
-            print(f"karyo: note: {path} has more than {AUTO_TILE_PIXELS:,} pixels; segmented "
-                  "whole it needs about 30 bytes per pixel: --tile 2048 --zarr bounds the "
-                  "memory (same labels)", file=sys.stderr)
+    The default recipe segments them tile by tile, so the process returns
+    freed memory; another recipe cannot tile them, and a note says so.
+    """
+    from karyo.nuclei.tiled import AUTO_TILE_PIXELS, needs_tiling, return_freed_memory
+
+    large = [path for path in images if needs_tiling(path)]
+    if large and recipe == "default":
+        return_freed_memory()
+    for path in large if recipe != "default" else []:
+        print(f"karyo: note: {path} has more than {AUTO_TILE_PIXELS:,} pixels; segmented whole "
+              f"it needs about 30 bytes per pixel; only the default recipe segments it tile by "
+              "tile", file=sys.stderr)
 
 
 def _segment_tiled(arguments, images: list[str]) -> int:

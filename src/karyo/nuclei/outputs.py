@@ -56,6 +56,7 @@ __all__ = [
     "imagej_roi_bytes",
     "output_stem",
     "read_label_tiff",
+    "tiled_image_outputs",
     "trace_outline",
     "unique_stems",
     "write_cellprofiler_tables",
@@ -138,10 +139,14 @@ def unique_stems(names: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class ImageOutputs:
-    """The paths of one image's outputs (``rois``, ``geojson`` are None when not asked for)."""
+    """The paths of one image's outputs (``rois``, ``geojson`` are None when not asked for).
+
+    A large image segmented tile by tile (:func:`tiled_image_outputs`) has
+    its labels in an OME-Zarr folder and no full-size overlay (None).
+    """
 
     labels: Path
-    overlay: Path
+    overlay: Path | None
     thumbnail: Path
     table: Path
     rois: Path | None = None
@@ -149,16 +154,21 @@ class ImageOutputs:
 
     def paths(self) -> list[Path]:
         """Every output path, in writing order."""
-        paths = [self.labels, self.table, self.overlay, self.thumbnail]
-        return paths + [path for path in (self.rois, self.geojson) if path is not None]
+        paths = [self.labels, self.table, self.overlay, self.thumbnail, self.rois, self.geojson]
+        return [path for path in paths if path is not None]
 
     def existing(self) -> list[Path]:
         """The outputs that already exist."""
         return [path for path in self.paths() if path.exists()]
 
     def complete(self) -> bool:
-        """True if every output exists: files are written atomically, so they are whole."""
-        return all(path.is_file() for path in self.paths())
+        """True if every output exists: files are written atomically, so they are whole.
+
+        An OME-Zarr folder is written in place, but before the files after it
+        (the table, the thumbnail): those being whole, it is whole too.
+        """
+        return all(path.is_dir() if path.suffix == ".zarr" else path.is_file()
+                   for path in self.paths())
 
 
 def image_outputs(out_dir, stem: str, *, rois: bool = False,
@@ -174,6 +184,17 @@ def image_outputs(out_dir, stem: str, *, rois: bool = False,
                         table=out_dir / f"{stem}_nuclei.csv",
                         rois=out_dir / f"{stem}_rois.zip" if rois else None,
                         geojson=out_dir / f"{stem}.geojson" if geojson else None)
+
+
+def tiled_image_outputs(out_dir, stem: str) -> ImageOutputs:
+    """The output paths of a large image segmented tile by tile (``karyo.nuclei.tiled``).
+
+    ``STEM.ome.zarr`` (the image and its labels, multiscale), ``STEM_nuclei.csv``
+    and ``STEM_thumb.png``; no full-size overlay, ImageJ ROIs or GeoJSON.
+    """
+    outputs = image_outputs(out_dir, stem)
+    return ImageOutputs(labels=Path(out_dir) / f"{stem}.ome.zarr", overlay=None,
+                        thumbnail=outputs.thumbnail, table=outputs.table)
 
 
 @contextlib.contextmanager

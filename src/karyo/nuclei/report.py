@@ -212,7 +212,6 @@ def write_report(path, results: Sequence, *, outputs: Mapping | None = None,
         if written is None or not result.ok:
             continue
         thumbnail = _link(written.thumbnail, folder)
-        overlay = _link(written.overlay, folder)
         name = html.escape(result.name)
         flags = _flags(result)
         flag_text = (f' <span class="flag">flags: {html.escape(", ".join(flags))}</span>'
@@ -221,6 +220,12 @@ def write_report(path, results: Sequence, *, outputs: Mapping | None = None,
         parts.append(f'<figure><a href="{html.escape(thumbnail)}"><img src="'
                      f'{html.escape(thumbnail)}" alt="thumbnail of {name}"></a>'
                      "<figcaption>image</figcaption></figure>")
+        if written.overlay is None:  # segmented tile by tile: too large to draw whole
+            labels = html.escape(_link(written.labels, folder))
+            parts.append(f'<p>Segmented tile by tile: the labels are in <a href="{labels}">'
+                         f"{labels}</a> (OME-Zarr, multiscale; napari opens it).</p>")
+            continue
+        overlay = _link(written.overlay, folder)
         parts.append(f'<figure><a href="{html.escape(overlay)}"><img src="'
                      f'{html.escape(overlay)}" alt="nuclei of {name}" width="512" '
                      'loading="lazy"></a><figcaption>nuclei, outlined and numbered: <a href="'

@@ -15,13 +15,14 @@ from __future__ import annotations
 import csv
 import math
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from karyo.nuclei.batch import ImageResult, segment_many
+from karyo.nuclei.batch import ImageResult, _describe, segment_many
 from karyo.nuclei.evaluate import evaluate
 from karyo.nuclei.outputs import (
     ImageOutputs,
@@ -29,15 +30,18 @@ from karyo.nuclei.outputs import (
     image_outputs,
     read_label_tiff,
     remove_partial_files,
+    tiled_image_outputs,
     unique_stems,
     write_cellprofiler_tables,
     write_image_outputs,
     write_run_table,
     write_settings_toml,
     write_summary_csv,
+    write_thumbnail,
 )
 from karyo.nuclei.report import write_report
 from karyo.nuclei.segment import DEFAULT_SETTINGS, RECIPES
+from karyo.nuclei.tiled import needs_tiling
 
 __all__ = ["RUN_FILES", "TABLE_STYLES", "RunFolderError", "RunResult", "segment_folder"]
 
@@ -118,6 +122,10 @@ def segment_folder(inputs: Sequence, out, *, recipe: str = "default",
     ----------
     inputs : sequence of str or os.PathLike
         The image files (see :func:`karyo.nuclei.images.read_dna_image`).
+        With the default recipe, a TIFF or OME-Zarr of more than
+        ``karyo.nuclei.tiled.AUTO_TILE_PIXELS`` pixels is segmented tile by
+        tile (:func:`karyo.nuclei.segment_tiled`, tiles of 2048): its labels
+        go to ``STEM.ome.zarr`` and it has no full-size overlay, ROIs or GeoJSON.
     out : str or os.PathLike
         The output folder, created if needed.
     recipe : str, optional
@@ -206,8 +214,13 @@ def segment_folder(inputs: Sequence, out, *, recipe: str = "default",
         raise RunFolderError(f"{out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
 
-    outputs = [image_outputs(out, stem, rois=rois, geojson=geojson)
-               for stem in unique_stems(names)]
+    stems = unique_stems(names)
+    # Images too large to hold whole are segmented tile by tile (the default recipe's).
+    tiled = {index for index, name in enumerate(names)
+             if recipe == "default" and needs_tiling(name)}
+    outputs = [tiled_image_outputs(out, stem) if index in tiled else
+               image_outputs(out, stem, rois=rois, geojson=geojson)
+               for index, stem in enumerate(stems)]
     run_files = [out / name for name in RUN_FILES + _CELLPROFILER_FILES]
     existing = [path for written in outputs for path in written.existing()]
     existing += [path for path in run_files if path.exists()]
@@ -232,11 +245,12 @@ def segment_folder(inputs: Sequence, out, *, recipe: str = "default",
 
     todo = [index for index, written in enumerate(outputs)
             if not (resume and written.complete())]
+    whole = [index for index in todo if index not in tiled]
 
     def write(result: ImageResult) -> None:
         if result.ok:
             try:
-                write_image_outputs(outputs[todo[result.index]], result,
+                write_image_outputs(outputs[whole[result.index]], result,
                                     overwrite=overwrite or resume)
             except Exception as error:  # noqa: BLE001 - a write failure fails only this image
                 result.status, result.error = "failed", f"cannot write outputs: {error}"
@@ -245,9 +259,9 @@ def segment_folder(inputs: Sequence, out, *, recipe: str = "default",
 
     overrides = {key: value for key, value in used.items() if key != "recipe"}
     try:
-        results = segment_many([names[index] for index in todo], recipe=recipe,
+        results = segment_many([names[index] for index in whole], recipe=recipe,
                                settings=overrides, jobs=jobs, scheduler=scheduler,
-                               on_result=write, keep_arrays=False) if todo else []
+                               on_result=write, keep_arrays=False) if whole else []
     except KeyboardInterrupt:
         # Ctrl-C may land between creating a temporary file and the cleanup that
         # would remove it; what is left is swept here (what is whole stays).
@@ -255,8 +269,13 @@ def segment_folder(inputs: Sequence, out, *, recipe: str = "default",
         raise
     all_results: list = [None] * len(names)
     for position, result in enumerate(results):
-        result.index = todo[position]
+        result.index = whole[position]
         all_results[result.index] = result
+    for index in sorted(set(todo) & tiled):
+        all_results[index] = _segment_large(index, names[index], stems[index], outputs[index],
+                                            overrides, jobs, scheduler, resume)
+        if on_result is not None:
+            on_result(all_results[index])
     for index, written in enumerate(outputs):
         if all_results[index] is None:  # complete from an earlier run
             all_results[index] = _resumed_result(index, names[index], written,
@@ -300,12 +319,12 @@ def _read_summary(path: Path) -> dict[str, dict]:
 def _resumed_result(index: int, name: str, written: ImageOutputs,
                     previous_row: dict | None) -> ImageResult:
     """The result of an image completed by an earlier run, rebuilt from its files."""
-    _, metadata = read_label_tiff(written.labels)
-    with open(written.table, newline="", encoding="utf-8") as stream:
-        rows = list(csv.DictReader(stream))
-    areas = np.array([int(row["area"]) for row in rows], np.int64)
-    means = np.array([float(row["intensity_mean"]) if row.get("intensity_mean") else math.nan
-                      for row in rows])
+    if written.labels.suffix == ".zarr":
+        # A tiled image's labels carry no metadata: its summary row does.
+        metadata = _summary_metadata(previous_row or {})
+    else:
+        _, metadata = read_label_tiff(written.labels)
+    areas, means = _table_summaries(written.table)
     seconds = float(previous_row["seconds"]) if previous_row and previous_row.get("seconds") \
         else 0.0
     diameter = metadata.get("nucleus_diameter")
@@ -319,6 +338,67 @@ def _resumed_result(index: int, name: str, written: ImageOutputs,
                        image_dtype=metadata.get("image_dtype", ""))
 
 
+def _segment_large(index: int, name: str, stem: str, written: ImageOutputs, settings: dict,
+                   jobs, scheduler, resume: bool) -> ImageResult:
+    """One image of the run segmented tile by tile (:func:`karyo.nuclei.segment_tiled`)."""
+    import zarr
+
+    from karyo.nuclei.tiled import segment_tiled
+
+    started = time.perf_counter()
+    recipe_settings = {key: value for key, value in settings.items()
+                       if key in DEFAULT_SETTINGS["default"] and
+                       not (key == "channel" and value is None)}
+    try:
+        run = segment_tiled(name, written.table.parent, settings=recipe_settings, zarr=True,
+                            scheduler=scheduler, workers=jobs, resume=resume, name=stem)
+        root = zarr.open_group(str(written.labels), mode="r")
+        image = root[root.attrs["multiscales"][0]["datasets"][-1]["path"]]
+        write_thumbnail(written.thumbnail, image[:], overwrite=True)
+        areas, means = _table_summaries(written.table)
+    except Exception as error:  # noqa: BLE001 - a failure fails only this image
+        return ImageResult(index=index, name=name, status="failed", error=_describe(error),
+                           seconds=time.perf_counter() - started)
+    result = ImageResult(
+        index=index, name=name, count=run.count, threshold=run.threshold,
+        seconds=time.perf_counter() - started, settings=run.settings, areas=areas,
+        mean_intensities=means, flags=run.flags, nucleus_diameter=run.nucleus_diameter,
+        input=f"{image.dtype} image tile by tile: {run.tiles} tiles, {run.seam} nuclei across "
+              f"seams, {run.second_pass} segmented again on a larger crop",
+        image_dtype=str(image.dtype))
+    if run.failed:
+        result.status = "failed"
+        result.error = f"{len(run.failed)} of {run.tiles} tiles failed: {run.failed[0]}"
+    return result
+
+
+def _table_summaries(table: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The areas and mean intensities of an image's nuclei, from its table."""
+    with open(table, newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    areas = np.array([int(float(row["area"])) for row in rows], np.int64)
+    means = np.array([float(row["intensity_mean"]) if row.get("intensity_mean") else math.nan
+                      for row in rows])
+    return areas, means
+
+
+def _summary_metadata(row: dict) -> dict:
+    """What a row of ``summary.csv`` says of an image, as a label file's metadata would."""
+    return {"count": int(row["count"]) if row.get("count") else 0,
+            "threshold": float(row["threshold"]) if row.get("threshold") else math.nan,
+            "nucleus_diameter": row.get("nucleus_diameter_px") or None,
+            "flags": tuple(flag for flag in row.get("flags", "").split(";") if flag),
+            "input": row.get("input", "")}
+
+
+def _read_labels(written: ImageOutputs) -> np.ndarray:
+    if written.labels.suffix == ".zarr":
+        import zarr
+
+        return zarr.open_group(str(written.labels), mode="r")["labels/nuclei/0"][:]
+    return read_label_tiff(written.labels)[0]
+
+
 def _scores(names: list[str], outputs: list[ImageOutputs], results: list,
             truth: Mapping) -> dict[str, dict]:
     unknown = sorted(set(map(str, truth)) - set(names))
@@ -328,5 +408,5 @@ def _scores(names: list[str], outputs: list[ImageOutputs], results: list,
     scores = {}
     for name, written, result in zip(names, outputs, results, strict=True):
         if name in truth and result.ok:
-            scores[name] = evaluate(read_label_tiff(written.labels)[0], np.asarray(truth[name]))
+            scores[name] = evaluate(_read_labels(written), np.asarray(truth[name]))
     return scores

@@ -1337,8 +1337,13 @@ def tiling_plan(source, settings: dict, tile: int = 2048, map=map):
     resolved = _default_settings({**DEFAULT_SETTINGS["default"], **settings})
     shape = source.shape
     # A tile that cannot be read is left out here; the region pass reports it.
-    ranges = [r for r in map(partial(_tile_range, source), tile_grid(shape, tile, 0))
-              if r is not None]
+    # None that can: the file is broken, not a region of it.
+    ranges = list(map(partial(_tile_range, source), tile_grid(shape, tile, 0)))
+    unreadable = [r for r in ranges if isinstance(r, OSError)]
+    if unreadable and len(unreadable) == len(ranges):
+        raise OSError(f"none of the image's {len(ranges)} tiles of {tile} x {tile} pixels can "
+                      f"be read: {unreadable[0]}")
+    ranges = [r for r in ranges if r is not None and not isinstance(r, OSError)]
     low, high = (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else (0.0, 0.0)
     found = _scale_pass(lambda window: _float_image(source.read(window)), shape, low, high,
                         resolved)
@@ -1369,12 +1374,12 @@ def tiling_plan(source, settings: dict, tile: int = 2048, map=map):
                       flags=tuple(found["flags"]))
 
 
-def _tile_range(source, tile) -> tuple[float, float] | None:
-    """The least and greatest pixel of a tile's core (None: it cannot be read, or is empty)."""
+def _tile_range(source, tile) -> tuple[float, float] | OSError | None:
+    """The least and greatest pixel of a tile's core (None: it is empty; the error: unreadable)."""
     try:
         crop = source.read(tile.core)
-    except OSError:
-        return None
+    except OSError as error:
+        return error
     grey = _float_image(crop)
     return (float(grey.min()), float(grey.max())) if grey.size else None
 

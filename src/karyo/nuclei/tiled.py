@@ -40,8 +40,9 @@ from karyo.tiles import Tile, TileLabels, label_tile, paste, tile_grid
 __all__ = ["AUTO_TILE_PIXELS", "TiledSegmentation", "TilingPlan", "needs_tiling",
            "return_freed_memory", "segment_tiled"]
 
-#: Above this many pixels ``karyo segment`` advises a tiled run (``--tile 2048 --zarr``)
-#: (8192 x 8192: the untiled recipe needs about 30 bytes per pixel, 2 GiB here).
+#: Above this many pixels ``karyo segment`` (:func:`karyo.nuclei.run.segment_folder`)
+#: segments an image tile by tile, in tiles of 2048 (8192 x 8192: the untiled recipe
+#: needs about 30 bytes per pixel, 2 GiB here).
 AUTO_TILE_PIXELS = 8192 * 8192
 _DEFAULT_TILE = 2048
 _PLAN_VERSION = 2  # 2: the background opened once, on the whole image
@@ -361,11 +362,31 @@ def _open_lazily(path: Path):
         import tifffile
         import zarr
 
-        store = tifffile.imread(str(path), aszarr=True)
+        from karyo.io.image_files import tifffile_quiet
+
+        with tifffile_quiet():
+            _check_tiff(path)
+            store = tifffile.imread(str(path), aszarr=True)
         return _squeeze(_full_resolution(zarr.open(store, mode="r")))
     from karyo.nuclei.images import read_dna_image
 
     return read_dna_image(path).image
+
+
+def _check_tiff(path: Path) -> None:
+    """A TIFF whose header lists fewer strips or tiles than its image needs is broken whole.
+
+    (Unreadable regions of a sound header are reported tile by tile instead.)
+    """
+    import tifffile
+
+    with tifffile.TiffFile(str(path)) as tiff:
+        page = tiff.pages.first
+        needed = math.prod(page.chunked)
+        if len(page.dataoffsets) < needed:
+            raise OSError(f"{path}: the TIFF is damaged: its {' x '.join(map(str, page.shape))} "
+                          f"pixels need {needed} strips or tiles, its header lists "
+                          f"{len(page.dataoffsets)}")
 
 
 def _full_resolution(node):
