@@ -524,3 +524,24 @@ def test_default_on_dsb2018():
     f1, average_precision = np.mean([row["standard"][:2] for row in rows], axis=0)
     assert f1 >= 0.885
     assert average_precision >= 0.595
+
+
+def test_a_ragged_object_of_nucleus_size_is_rejected():
+    # Four round nuclei and a C-shaped ring of the same brightness and about
+    # their area: the ring fills half its convex hull (nuclei fill nearly all),
+    # so the object filter drops it and the overlay's rejected objects show it.
+    from karyo.convolve import gaussian_filter
+
+    yy, xx = np.mgrid[:160, :320]
+    image = np.zeros((160, 320))
+    for cy, cx in [(40, 40), (40, 110), (120, 40), (120, 110)]:
+        image[(yy - cy) ** 2 + (xx - cx) ** 2 < 12 ** 2] = 200
+    squared = (yy - 80) ** 2 + (xx - 240) ** 2
+    opening = np.abs(np.arctan2(yy - 80, xx - 240)) < np.pi / 4
+    ring = (squared < 18 ** 2) & (squared > 11 ** 2) & ~opening
+    image[ring] = 200
+    image = gaussian_filter(image, 1.0) + np.random.default_rng(0).normal(10, 2, image.shape)
+    result = segment(image.astype(np.float32))
+    assert result.count == 4
+    assert not result.labels[ring].any()
+    assert result.rejected is not None and result.rejected[ring].mean() > 0.9

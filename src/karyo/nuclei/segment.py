@@ -38,6 +38,7 @@ from karyo.labeled import (
 from karyo.morph import close_holes, cwatershed, dilate, disk, erode, regmax
 from karyo.morph import open as grey_open
 from karyo.nuclei.images import dna_plane
+from karyo.regionprops import regionprops_table
 from karyo.segmentation import gvoronoi
 from karyo.thresholding import otsu, otsu_of_histogram, rc, rc_of_histogram
 
@@ -101,6 +102,9 @@ _MAX_WORKING_PIXELS = 64_000_000
 # The size filter keeps objects between this fraction of the nucleus diameter
 # and its inverse (an object of 8 nuclei's area passes).
 _SIZE_RATIO = 0.4
+# Nuclei are convex blobs: an object filling less of its convex hull than this is
+# debris or texture (a yolk, a ragged background) that the threshold let through.
+_MIN_SOLIDITY = 0.8
 # In working pixels (nuclei 30 across): seeds closer than this are one nucleus;
 # two regions whose lower distance peak rises less than this above their saddle
 # are one nucleus; the background is an opening this wide (3 nuclei).
@@ -239,8 +243,9 @@ def segment(image: np.ndarray, recipe: str = "default", **settings) -> Segmentat
             Fill holes inside nuclei.
         size_filter : bool
             Drop objects smaller than a disk of the minimum diameter (a
-            quarter of it for objects cut by the image border) or larger than
-            a disk of the maximum diameter.
+            quarter of it for objects cut by the image border), larger than
+            a disk of the maximum diameter, or ragged (filling less than 0.8
+            of their convex hull: debris, texture).
         exclude_border : bool
             Drop nuclei that touch the image border.
         channel : int, str or None
@@ -936,7 +941,7 @@ def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, in
     rejected = None
     mostly_rejected = False
     if resolved["size_filter"]:
-        labels, rejected = _filter_by_area(labels, [v / step for v in found["diameter"]], edges)
+        labels, rejected = _filter_objects(labels, [v / step for v in found["diameter"]], edges)
         rejected_area = np.count_nonzero(rejected)
         mostly_rejected = rejected_area > np.count_nonzero(labels)
         if not rejected_area or support is not None:
@@ -1239,10 +1244,11 @@ def _find_root(parent: np.ndarray, node: int) -> int:
     return int(node)
 
 
-def _filter_by_area(labels: np.ndarray, diameter: list[float],
+def _filter_objects(labels: np.ndarray, diameter: list[float],
                     edges: tuple[bool, bool, bool, bool] = (True, True, True, True),
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Drop objects smaller than a disk of the minimum diameter or larger than the maximum's.
+    """Drop objects smaller than a disk of the minimum diameter or larger than the maximum's,
+    and ragged ones (solidity below ``_MIN_SOLIDITY``).
 
     Objects touching the image's border (the sides of `labels` that `edges`
     marks: top, bottom, left, right) need only a quarter of the minimum area.
@@ -1256,7 +1262,10 @@ def _filter_by_area(labels: np.ndarray, diameter: list[float],
                                           if edge] or [np.zeros(1, labels.dtype)]))
     min_area[on_border] /= 4
     max_area = math.pi * diameter[1] ** 2 / 4
-    outside = np.flatnonzero((sizes < min_area) | (sizes > max_area))
+    outside = (sizes < min_area) | (sizes > max_area)
+    shapes = regionprops_table(labels, properties=("label", "solidity"))
+    outside[shapes["label"][shapes["solidity"] < _MIN_SOLIDITY]] = True
+    outside = np.flatnonzero(outside)
     outside = outside[outside > 0]
     dropped = np.isin(labels, outside)
     return np.where(dropped, 0, labels), np.where(dropped, labels, 0)
