@@ -108,6 +108,19 @@ class ImageResult:
         """True when the image was segmented."""
         return self.status == "ok"
 
+    @classmethod
+    def failure(cls, index: int, name: str, error: BaseException, *, seconds: float = 0.0,
+                traceback: str | None = None) -> ImageResult:
+        """The result of an image that failed with `error` (described in one line).
+
+        Examples
+        --------
+        >>> ImageResult.failure(0, "a.tif", OSError("cannot   read")).error
+        'OSError: cannot read'
+        """
+        return cls(index=index, name=name, status="failed", error=_describe(error),
+                   traceback=traceback, seconds=seconds)
+
 
 def load_image(source, channel: int | str | None = None, *, z: int | str | None = None,
                time: int | None = None) -> np.ndarray:
@@ -214,9 +227,8 @@ def _segment_one(index: int, name: str, source, recipe: str, settings: dict,
             nucleus_diameter=None if diameter is None else float(diameter),
             rejected=getattr(segmentation, "rejected", None), image_dtype=str(image.dtype))
     except Exception as error:  # noqa: BLE001 - isolating the failure is the point
-        return ImageResult(index=index, name=name, status="failed", error=_describe(error),
-                           traceback=traceback.format_exc(),
-                           seconds=time.perf_counter() - start)
+        return ImageResult.failure(index, name, error, traceback=traceback.format_exc(),
+                                   seconds=time.perf_counter() - start)
 
 
 def _describe(error: BaseException) -> str:
@@ -426,8 +438,7 @@ def _run_on_dask(tasks: list[tuple], scheduler, deliver: Callable) -> None:
                 result = future.result()
             except Exception as error:  # noqa: BLE001 - a lost worker fails only its image
                 task = task_of[future.key]
-                result = ImageResult(index=task[0], name=task[1], status="failed",
-                                     error=_describe(error))
+                result = ImageResult.failure(task[0], task[1], error)
             deliver(result)
             future.release()
     finally:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from karyo.nuclei.batch import ImageResult, _describe, segment_many
+from karyo.nuclei.batch import ImageResult, segment_many
 from karyo.nuclei.evaluate import evaluate
 from karyo.nuclei.outputs import (
     ImageOutputs,
@@ -357,8 +357,7 @@ def _segment_large(index: int, name: str, stem: str, written: ImageOutputs, sett
         write_thumbnail(written.thumbnail, image[:], overwrite=True)
         areas, means = _table_summaries(written.table)
     except Exception as error:  # noqa: BLE001 - a failure fails only this image
-        return ImageResult(index=index, name=name, status="failed", error=_describe(error),
-                           seconds=time.perf_counter() - started)
+        return ImageResult.failure(index, name, error, seconds=time.perf_counter() - started)
     result = ImageResult(
         index=index, name=name, count=run.count, threshold=run.threshold,
         seconds=time.perf_counter() - started, settings=run.settings, areas=areas,
