@@ -50,7 +50,7 @@ bench: install-bench
 	$(BIN)/python benchmarks/run.py
 
 lint: install-test
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples training
 
 # The kernels built with AddressSanitizer and UndefinedBehaviorSanitizer in a
 # separate environment, then the test suite run under them. Python itself is

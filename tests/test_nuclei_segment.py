@@ -156,7 +156,7 @@ def test_large_images_are_sized_in_windows(monkeypatch):
     assert segment_module._estimate_in_windows(noise.__getitem__, noise.shape).diameter is None
 
 
-@pytest.mark.parametrize("declump", ["shape", "intensity", "none"])
+@pytest.mark.parametrize("declump", ["shape", "dynamics", "intensity", "none"])
 def test_declump_splits_touching_disks(declump):
     yy, xx = np.mgrid[:100, :160]
     # Two overlapping disks, each brightest at its centre.
@@ -479,10 +479,10 @@ def test_default_on_u2os(u2os_dir):
     # spurious objects (each adds a whole object's error to the NSD) and, where
     # one touches a nucleus, as a split. Gates at today's values:
     assert paper["rand_index"] >= 0.95
-    assert paper["spurious"] < 3.6
-    assert paper["split"] < 3.0
-    assert paper["nsd_x10"] < 1.4
-    assert paper["f1"] >= 0.92
+    assert paper["spurious"] < 3.0
+    assert paper["split"] < 2.7
+    assert paper["nsd_x10"] < 1.2
+    assert paper["f1"] >= 0.93
 
 
 @pytest.mark.slow
@@ -519,11 +519,13 @@ def test_default_on_dsb2018():
     rows = _collection_scores(data, 1)
     for half in (rows, rows[0::2], rows[1::2]):
         f1, average_precision = np.mean([row["standard"][:2] for row in half], axis=0)
-        assert f1 >= 0.865
-        assert average_precision >= 0.575
+        # The bar, on each half: the merge model was trained on the
+        # even half only, so the odd half checks it.
+        assert f1 >= 0.88
+        assert average_precision >= 0.58
     f1, average_precision = np.mean([row["standard"][:2] for row in rows], axis=0)
-    assert f1 >= 0.885
-    assert average_precision >= 0.595
+    assert f1 >= 0.89
+    assert average_precision >= 0.60
 
 
 def test_a_ragged_object_of_nucleus_size_is_rejected():

@@ -124,9 +124,11 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-background", dest="background", action="store_false",
                        default=None, help="do not subtract the background (default: subtract "
                        "a smooth background three nuclei wide)")
-    group.add_argument("--declump", choices=("intensity", "shape", "none"),
-                       help="how to split touching nuclei: by intensity peaks, by shape "
-                       "(distance transform), or not at all")
+    group.add_argument("--declump", choices=("shape", "dynamics", "intensity", "none"),
+                       help="how to split touching nuclei: by shape (distance transform, "
+                       "pieces merged by the learned model; the default), by shape with "
+                       "shallow necks merged (the classical rule), by intensity peaks, or "
+                       "not at all")
     group.add_argument("--no-fill-holes", dest="fill_holes", action="store_false", default=None,
                        help="keep holes inside nuclei (default: fill them)")
     border = group.add_mutually_exclusive_group()

@@ -38,6 +38,7 @@ from karyo.labeled import (
 from karyo.morph import close_holes, cwatershed, dilate, disk, erode, regmax
 from karyo.morph import open as grey_open
 from karyo.nuclei.images import dna_plane
+from karyo.nuclei.merging import FEATURES, merge_basins, pair_features
 from karyo.regionprops import regionprops_table
 from karyo.segmentation import gvoronoi
 from karyo.thresholding import otsu, otsu_of_histogram, rc, rc_of_histogram
@@ -85,7 +86,7 @@ QC_FLAGS: dict[str, str] = {
 }
 
 _THRESHOLD_METHODS = ("otsu", "mean", "rc")
-_DECLUMP_METHODS = ("intensity", "shape", "none")
+_DECLUMP_METHODS = ("shape", "dynamics", "intensity", "none")
 # Otsu and RC need a histogram: a smoothed image that does not fit in 16-bit
 # integer steps is binned into this many levels between its min and max.
 _HISTOGRAM_LEVELS = 4096
@@ -235,10 +236,13 @@ def segment(image: np.ndarray, recipe: str = "default", **settings) -> Segmentat
         background : bool
             Subtract the background (a grey opening three nuclei wide), so
             uneven illumination does not move the threshold.
-        declump : 'shape', 'intensity' or 'none'
+        declump : 'shape', 'dynamics', 'intensity' or 'none'
             Split touching nuclei at the necks of the foreground's shape
-            (helped by the dark valleys between nuclei), at the dark valleys
-            of the intensity alone, or not at all.
+            (helped by the dark valleys between nuclei), the pieces joined
+            again where a learned model finds them one nucleus
+            (:mod:`karyo.nuclei.merging`); ``'dynamics'``: the same pieces
+            joined where the neck is shallow (the classical rule, no learned
+            part); at the dark valleys of the intensity alone; or not at all.
         fill_holes : bool
             Fill holes inside nuclei.
         size_filter : bool
@@ -295,8 +299,14 @@ def segment(image: np.ndarray, recipe: str = "default", **settings) -> Segmentat
     ones are found and both are outlined alike. Holes are filled. Touching
     nuclei are split by a watershed [1]_ from the regional maxima of the
     distance to the background (smoothed, plus a little of the intensity);
-    adjacent regions separated by a shallow neck (their dynamics [2]_ below
-    1.75 working pixels) are merged again. Objects outside the diameter range
+    adjacent regions are merged again where a logistic regression on twelve
+    features of the pair (how far each peak rises above the saddle, the
+    boundary's width and brightness, the union's convexity, ellipse fit and
+    size; :mod:`karyo.nuclei.merging`, trained on the even half of the Data
+    Science Bowl 2018 images by ``training/train_merge.py``) finds them more
+    than 30% likely to be one nucleus (``declump='dynamics'`` merges those
+    whose neck is shallow instead: dynamics [2]_ below 1.75 working pixels,
+    the rule before the model). Objects outside the diameter range
     are dropped, and the labels are brought back to the image's pixels, where
     a downsampled image's outlines are redrawn at full resolution. The fixed
     settings were chosen on half of the Data Science Bowl 2018 fluorescence
@@ -622,11 +632,12 @@ def _tutorial(image: np.ndarray, settings: dict) -> tuple[np.ndarray, float, dic
     return _finish(labels, exclude_border), threshold, resolved
 
 
-def _default(image: np.ndarray, settings: dict) -> Segmentation:
+def _default(image: np.ndarray, settings: dict, basins: list | None = None) -> Segmentation:
     """The default recipe (see :func:`segment`'s Notes), at the nuclei's own scale.
 
     The global passes on the whole image, then the region pass on the whole
-    image: the same steps a tiled run takes (:func:`tiling_plan`).
+    image: the same steps a tiled run takes (:func:`tiling_plan`). `basins`:
+    as for :func:`_region_pass`.
     """
     resolved = _default_settings(settings)
     grey = _float_image(image)
@@ -645,7 +656,8 @@ def _default(image: np.ndarray, settings: dict) -> Segmentation:
                             tuple(flags))
     labels, rejected, mostly_rejected = _region_pass(
         grey, (0, 0), grey.shape, found, resolved,
-        prepared={"working": working, "background": background, "smoothed": smoothed})
+        prepared={"working": working, "background": background, "smoothed": smoothed},
+        basins=basins)
     if mostly_rejected:
         flags.append("mostly_rejected")
     if rejected is not None:
@@ -890,7 +902,8 @@ def _weighted_median(values: np.ndarray, counts: np.ndarray) -> float:
 
 
 def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, int], found: dict,
-                 resolved: dict, prepared: dict | None = None, support: list | None = None):
+                 resolved: dict, prepared: dict | None = None, support: list | None = None,
+                 basins: list | None = None):
     """The default recipe's local steps on `grey`, a crop at `origin` of an image of `shape`.
 
     Every sampling position is computed from the image's own indices, so that
@@ -899,7 +912,9 @@ def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, in
     the labels (not yet numbered 1..n), the objects the size filter dropped
     (or None) and whether it dropped most of the foreground. With `support` a
     list, the initial foreground grown by 2 working pixels, at the image's
-    resolution, is appended to it: the pixels each nucleus depends on.
+    resolution, is appended to it: the pixels each nucleus depends on. With
+    `basins` a list, the shape declumping's basins (before the learned merge),
+    height, brightness and the step are appended to it (:func:`basin_pairs`).
     """
     step, threshold = found["step"], found["threshold"]
     background, fill_holes = resolved["background"], resolved["fill_holes"]
@@ -927,14 +942,19 @@ def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, in
     if declump == "none" or not foreground.any():
         labels, _ = label(foreground, Bc=eight)
     else:
-        if declump == "shape":
+        if declump == "intensity":
+            labels = _watershed_from_peaks(working - threshold, foreground, _SEED_DISTANCE, 0.0)
+        else:
             height = gaussian_filter(distance(foreground, metric="euclidean"), 1.0)
             height += _valley_depth(working, foreground, threshold)
-            merge_depth = _MERGE_DEPTH
-        else:
-            height = working - threshold
-            merge_depth = 0.0
-        labels = _watershed_from_peaks(height, foreground, _SEED_DISTANCE, merge_depth)
+            if declump == "dynamics":
+                labels = _watershed_from_peaks(height, foreground, _SEED_DISTANCE, _MERGE_DEPTH)
+            else:
+                labels = _watershed_from_peaks(height, foreground, _SEED_DISTANCE, 0.0)
+                brightness = working - threshold
+                if basins is not None:
+                    basins.append((labels, height, brightness, step))
+                labels = merge_basins(labels, height, brightness, _WORKING_DIAMETER)
     # Which sides of the crop are the image's border (all four for the whole image).
     edges = (origin[0] == 0, origin[0] + grey.shape[0] == shape[0],
              origin[1] == 0, origin[1] + grey.shape[1] == shape[1])
@@ -968,6 +988,74 @@ def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, in
         if rejected is not None:
             rejected = _nearest(rejected, grey.shape, step, origin, first)
     return labels, rejected, mostly_rejected
+
+
+def basin_pairs(image: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of basins the default recipe's learned merge decides, with the truth.
+
+    For training the model of :mod:`karyo.nuclei.merging`
+    (``training/train_merge.py``): the image is segmented with the default
+    settings and, for each pair of adjacent basins both mostly inside a
+    nucleus of `truth` (sampled at the working resolution), the pair's
+    features and whether that nucleus is the same one are returned.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        A 2-D image of nuclei.
+    truth : numpy.ndarray
+        Labels of the nuclei drawn by hand, of the image's shape.
+
+    Returns
+    -------
+    features : numpy.ndarray
+        n x len(:data:`karyo.nuclei.merging.FEATURES`).
+    same : numpy.ndarray
+        n booleans: the two basins are one nucleus.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.nuclei.segment import basin_pairs
+    >>> yy, xx = np.mgrid[:120, :200]
+    >>> truth = np.zeros((120, 200), np.int32)
+    >>> truth[(yy - 60) ** 2 + (xx - 70) ** 2 < 33 ** 2] = 1
+    >>> truth[(yy - 60) ** 2 + (xx - 130) ** 2 < 33 ** 2] = 2
+    >>> features, same = basin_pairs((truth > 0) * 200.0, truth)
+    >>> same.tolist()
+    [False]
+    """
+    grey = _float_image(image)
+    if grey.ndim != 2 or np.shape(truth) != grey.shape:
+        raise ValueError(f"karyo.nuclei.basin_pairs: `image` must be 2-D and `truth` of its "
+                         f"shape, got {grey.shape} and {np.shape(truth)}")
+    collected: list = []
+    _default(grey, dict(DEFAULT_SETTINGS["default"]), basins=collected)
+    if not collected:
+        return np.zeros((0, len(FEATURES))), np.zeros(0, bool)
+    basins, height, brightness, step = collected[0]
+    basins, count = relabel(np.ascontiguousarray(basins, dtype=np.int32))
+    pairs, features = pair_features(basins, height, brightness, _WORKING_DIAMETER)
+    # The nucleus of `truth` covering most of each basin.
+    nuclei = _truth_at_working(np.asarray(truth), basins.shape, step)
+    inside = basins > 0
+    combos, counts = np.unique(np.stack([basins[inside], nuclei[inside]]).astype(np.int64),
+                               axis=1, return_counts=True)
+    order = np.lexsort((counts, combos[0]))
+    basin, nucleus = combos[0][order], combos[1][order]
+    most = np.r_[basin[1:] != basin[:-1], True]
+    majority = np.zeros(count + 1, np.int64)
+    majority[basin[most]] = nucleus[most]
+    first, second = majority[pairs[:, 0]], majority[pairs[:, 1]]
+    known = (first > 0) & (second > 0)
+    return features[known], (first == second)[known]
+
+
+def _truth_at_working(truth: np.ndarray, shape: tuple[int, int], step: float) -> np.ndarray:
+    """`truth` at the working pixels (at image position (j + 1/2) step - 1/2, nearest)."""
+    rows, cols = (np.clip(np.rint((np.arange(n) + 0.5) * step - 0.5).astype(np.intp), 0, size - 1)
+                  for n, size in zip(shape, truth.shape, strict=True))
+    return truth[rows[:, None], cols[None, :]]
 
 
 def _count_flags(result: Segmentation) -> tuple[str, ...]:

@@ -1,0 +1,340 @@
+"""Learned merging of watershed basins: which touching basins are one nucleus.
+
+The default recipe floods a height map (distance to the background plus a
+little intensity) from its peaks. A textured nucleus floods as several basins;
+two touching nuclei may flood as one if nothing separates them. Whether two
+adjacent basins are one nucleus is decided here by a logistic regression on
+twelve features of the pair, all scale-free at the recipe's working resolution
+(nuclei about 30 pixels across): how far each peak rises above the saddle, how
+wide and how bright the shared boundary is, how convex and how elliptical the
+union is, and how the two sizes compare.
+
+The model is trained by ``training/train_merge.py`` on the even half of the
+DSB2018 collection (CC0) and shipped as ``merge_model.json`` beside this
+module: 25 numbers, read once, the same on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+
+from karyo.distance import distance
+from karyo.labeled import labeled_max, labeled_size, labeled_sum, relabel
+from karyo.regionprops import regionprops_table
+
+__all__ = ["FEATURES", "MergeModel", "fit_merge_model", "load_merge_model", "merge_basins",
+           "pair_features"]
+
+FEATURES = (
+    "lower_peak_above_saddle",
+    "higher_peak_above_saddle",
+    "saddle_width",
+    "boundary_length",
+    "boundary_brightness",
+    "boundary_brightest",
+    "union_solidity",
+    "least_solidity",
+    "union_area",
+    "area_ratio",
+    "union_ellipse_fill",
+    "radius_ratio",
+)
+# Caps on features whose tails say nothing more (a peak far above its saddle
+# is separate whatever its height; a boundary far brighter than a dim basin).
+_CAPS = {"lower_peak_above_saddle": (None, 10.0), "higher_peak_above_saddle": (None, 20.0),
+         "boundary_brightness": (-1.0, 3.0), "boundary_brightest": (-1.0, 3.0)}
+
+
+@dataclass(frozen=True)
+class MergeModel:
+    """A logistic regression over :data:`FEATURES`: P(same nucleus) of a pair of basins.
+
+    Attributes
+    ----------
+    mean, scale : numpy.ndarray
+        Each feature is standardised as ``(x - mean) / scale`` ...
+    weights : numpy.ndarray
+        ... and weighted: ``intercept + weights @ standardised``.
+    intercept : float
+    threshold : float
+        Pairs more likely than this to be one nucleus are merged.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    intercept: float
+    threshold: float
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """P(same nucleus) for each row of `features` (n x len(FEATURES))."""
+        features = np.asarray(features, dtype=np.float64).reshape(-1, len(FEATURES))
+        score = self.intercept + ((features - self.mean) / self.scale) @ self.weights
+        return 1.0 / (1.0 + np.exp(-score))
+
+    def to_json(self) -> dict:
+        return {"features": list(FEATURES), "mean": self.mean.tolist(),
+                "scale": self.scale.tolist(), "weights": self.weights.tolist(),
+                "intercept": self.intercept, "threshold": self.threshold}
+
+    @classmethod
+    def from_json(cls, data: dict) -> MergeModel:
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"merge model: features {data['features']} are not {list(FEATURES)}")
+        return cls(np.array(data["mean"], float), np.array(data["scale"], float),
+                   np.array(data["weights"], float), float(data["intercept"]),
+                   float(data["threshold"]))
+
+
+@cache
+def load_merge_model() -> MergeModel:
+    """The model shipped with karyo (``merge_model.json``, trained by ``training/train_merge.py``).
+
+    Examples
+    --------
+    >>> from karyo.nuclei.merging import load_merge_model
+    >>> 0 < load_merge_model().threshold < 1
+    True
+    """
+    text = resources.files("karyo.nuclei").joinpath("merge_model.json").read_text("utf-8")
+    return MergeModel.from_json(json.loads(text))
+
+
+def fit_merge_model(features: np.ndarray, same: np.ndarray, threshold: float = 0.5,
+                    penalty: float = 0.01, iterations: int = 50) -> MergeModel:
+    """Fit the logistic regression of :class:`MergeModel` by Newton's method.
+
+    Parameters
+    ----------
+    features : numpy.ndarray
+        One row of :data:`FEATURES` per pair of basins (:func:`pair_features`).
+    same : numpy.ndarray
+        True where the pair is one nucleus.
+    threshold : float, optional
+        The probability above which :func:`merge_basins` merges.
+    penalty : float, optional
+        L2 penalty on the standardised weights (not on the intercept).
+    iterations : int, optional
+        Newton steps; a fixed number, so that the result is the same on every run.
+
+    Returns
+    -------
+    MergeModel
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.nuclei.merging import FEATURES, fit_merge_model
+    >>> x = np.random.default_rng(0).normal(size=(500, len(FEATURES)))
+    >>> model = fit_merge_model(x, x[:, 0] > 0)
+    >>> bool(model.weights[0] > 5 * np.abs(model.weights[1:]).max())
+    True
+    """
+    features = np.asarray(features, dtype=np.float64)
+    same = np.asarray(same, dtype=bool)
+    if features.ndim != 2 or features.shape[1] != len(FEATURES):
+        raise ValueError(f"fit_merge_model: `features` must be n x {len(FEATURES)}, got "
+                         f"shape {features.shape}")
+    if same.shape != (features.shape[0],) or same.all() or not same.any():
+        raise ValueError("fit_merge_model: `same` needs one flag per row of `features`, "
+                         "both values present")
+    mean = features.mean(axis=0)
+    scale = features.std(axis=0)
+    scale[scale == 0] = 1.0
+    design = np.column_stack([np.ones(len(features)), (features - mean) / scale])
+    ridge = penalty * np.diag(np.r_[0.0, np.ones(len(FEATURES))])
+    coefficients = np.zeros(design.shape[1])
+    for _ in range(iterations):
+        probability = 1.0 / (1.0 + np.exp(-design @ coefficients))
+        gradient = design.T @ (probability - same) + ridge @ coefficients
+        hessian = (design * (probability * (1 - probability))[:, None]).T @ design + ridge
+        coefficients -= np.linalg.solve(hessian, gradient)
+    return MergeModel(mean, scale, coefficients[1:], float(coefficients[0]), float(threshold))
+
+
+def pair_features(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
+                  diameter: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+    """The :data:`FEATURES` of every pair of adjacent basins.
+
+    Parameters
+    ----------
+    basins : numpy.ndarray
+        Labels 1..n of the basins (0: background), 2-D.
+    height : numpy.ndarray
+        The flooded height map (higher inside nuclei).
+    brightness : numpy.ndarray
+        The image less its threshold (0 at the foreground's edge).
+    diameter : float, optional
+        A typical nucleus's diameter in pixels (the union's area is relative to it).
+
+    Returns
+    -------
+    pairs : numpy.ndarray
+        n x 2 labels of adjacent basins, the smaller first.
+    features : numpy.ndarray
+        n x len(FEATURES).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.nuclei.merging import FEATURES, pair_features
+    >>> basins = np.zeros((9, 12), np.int32)
+    >>> basins[2:7, 2:6], basins[2:7, 6:10] = 1, 2
+    >>> pairs, features = pair_features(basins, (basins > 0) * 1.0, (basins > 0) * 1.0, 6)
+    >>> pairs.tolist(), features.shape == (1, len(FEATURES))
+    ([[1, 2]], True)
+    """
+    count = int(basins.max()) if basins.size else 0
+    foreground = basins > 0
+    inside = distance(foreground, metric="euclidean")
+    area = labeled_size(basins)[: count + 1].astype(np.float64)
+    safe_area = np.maximum(area, 1)
+    peak = np.asarray(labeled_max(height, basins), np.float64)[: count + 1]
+    radius = np.asarray(labeled_max(inside, basins), np.float64)[: count + 1]
+    mean_brightness = (np.asarray(labeled_sum(brightness, basins), np.float64)[: count + 1]
+                       / safe_area)
+    # Each pair's shared boundary: neighbouring pixels (4-connected) of different basins.
+    first, second, saddle, width, light = [], [], [], [], []
+    for here, there in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+                        ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
+        label_here, label_there = basins[here], basins[there]
+        boundary = (label_here != label_there) & (label_here > 0) & (label_there > 0)
+        first.append(label_here[boundary])
+        second.append(label_there[boundary])
+        for values, parts in ((height, saddle), (inside, width), (brightness, light)):
+            parts.append(np.minimum(values[here][boundary], values[there][boundary]))
+    first = np.concatenate(first).astype(np.int64)
+    second = np.concatenate(second).astype(np.int64)
+    if first.size == 0:
+        return np.zeros((0, 2), np.int64), np.zeros((0, len(FEATURES)))
+    key = np.minimum(first, second) * (count + 1) + np.maximum(first, second)
+    keys, which = np.unique(key, return_inverse=True)
+    pairs = np.stack(np.divmod(keys, count + 1), axis=1)
+    a, b = pairs[:, 0], pairs[:, 1]
+
+    def highest(parts):
+        result = np.full(keys.size, -np.inf)
+        np.maximum.at(result, which, np.concatenate(parts).astype(np.float64))
+        return result
+
+    saddle, width, brightest = highest(saddle), highest(width), highest(light)
+    length = np.bincount(which, minlength=keys.size).astype(np.float64)
+    boundary_mean = np.bincount(which, np.concatenate(light).astype(np.float64),
+                                minlength=keys.size) / length
+    dimmer = np.maximum(np.minimum(mean_brightness[a], mean_brightness[b]), 1e-6)
+    smaller_radius = np.maximum(np.minimum(radius[a], radius[b]), 1.0)
+    solidity = np.ones(count + 1)
+    if count:
+        table = regionprops_table(basins, properties=("label", "solidity"))
+        solidity[table["label"]] = table["solidity"]
+    union_area = area[a] + area[b]
+    columns = {
+        "lower_peak_above_saddle": np.minimum(peak[a], peak[b]) - saddle,
+        "higher_peak_above_saddle": np.maximum(peak[a], peak[b]) - saddle,
+        "saddle_width": width / smaller_radius,
+        "boundary_length": length / 2 / (2 * smaller_radius),
+        "boundary_brightness": boundary_mean / dimmer,
+        "boundary_brightest": brightest / dimmer,
+        "union_solidity": _union_solidity(basins, pairs),
+        "least_solidity": np.minimum(solidity[a], solidity[b]),
+        "union_area": np.log(union_area / (math.pi * diameter ** 2 / 4)),
+        "area_ratio": np.log(np.minimum(area[a], area[b]) / np.maximum(area[a], area[b])),
+        "union_ellipse_fill": _union_ellipse_fill(basins, pairs, count),
+        "radius_ratio": np.minimum(radius[a], radius[b]) / np.maximum(np.maximum(radius[a],
+                                                                                 radius[b]), 1),
+    }
+    for name, (low, high) in _CAPS.items():
+        columns[name] = np.clip(columns[name], low, high)
+    return pairs, np.column_stack([columns[name] for name in FEATURES])
+
+
+def _union_solidity(basins: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Area / convex hull area of each pair's union, in a crop around it."""
+    rows, cols = np.nonzero(basins)
+    ids = basins[rows, cols]
+    order = np.argsort(ids, kind="stable")
+    rows, cols, ids = rows[order], cols[order], ids[order]
+    starts = np.searchsorted(ids, np.arange(int(basins.max()) + 2))
+    solidity = np.empty(len(pairs))
+    for index, (a, b) in enumerate(pairs):
+        member_rows = np.concatenate([rows[starts[a]:starts[a + 1]], rows[starts[b]:starts[b + 1]]])
+        member_cols = np.concatenate([cols[starts[a]:starts[a + 1]], cols[starts[b]:starts[b + 1]]])
+        top, left = member_rows.min(), member_cols.min()
+        union = np.zeros((member_rows.max() - top + 1, member_cols.max() - left + 1), np.int32)
+        union[member_rows - top, member_cols - left] = 1
+        solidity[index] = regionprops_table(union, properties=("solidity",))["solidity"][0]
+    return solidity
+
+
+def _union_ellipse_fill(basins: np.ndarray, pairs: np.ndarray, count: int) -> np.ndarray:
+    """Area / the area of the ellipse of the same second moments, for each pair's union.
+
+    Moments add, so each union's come from its two basins' without a pass over pixels.
+    """
+    rows, cols = np.nonzero(basins)
+    ids = basins[rows, cols]
+    rows, cols = rows.astype(np.float64), cols.astype(np.float64)
+    sums = [np.bincount(ids, weights, count + 1) for weights in
+            (None, rows, cols, rows * rows, cols * cols, rows * cols)]
+    n, r, c, rr, cc, rc = (s[pairs[:, 0]] + s[pairs[:, 1]] for s in sums)
+    var_r, var_c, cov = rr / n - (r / n) ** 2, cc / n - (c / n) ** 2, rc / n - r * c / n ** 2
+    # The product of the ellipse's semi-axes is 4 sqrt(det) of the covariance.
+    determinant = np.maximum(var_r * var_c - cov ** 2, 1e-12)
+    semi_axes = 4 * np.sqrt(determinant)
+    return n / (math.pi * np.maximum(semi_axes, 0.25))
+
+
+def merge_basins(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
+                 diameter: float = 30.0, model: MergeModel | None = None) -> np.ndarray:
+    """Merge adjacent basins the model finds likely to be one nucleus.
+
+    Parameters
+    ----------
+    basins, height, brightness, diameter
+        As for :func:`pair_features` (basins may be any non-negative labels).
+    model : MergeModel, optional
+        Default: the shipped model (:func:`load_merge_model`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Labels 1..m (int32), each the union of one or more basins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.nuclei.merging import merge_basins
+    >>> yy, xx = np.mgrid[:40, :60]
+    >>> ellipse = ((yy - 20) / 12.0) ** 2 + ((xx - 30) / 18.0) ** 2 <= 1
+    >>> basins = np.where(ellipse, 1 + (xx >= 30), 0).astype(np.int32)  # one nucleus, cut in two
+    >>> height = np.where(ellipse, 1 - ((yy - 20) / 12.0) ** 2 - ((xx - 30) / 18.0) ** 2, 0) * 12
+    >>> int(merge_basins(basins, height, height).max())
+    1
+    """
+    model = model or load_merge_model()
+    basins, _ = relabel(np.ascontiguousarray(basins, dtype=np.int32))
+    count = int(basins.max()) if basins.size else 0
+    if count < 2:
+        return basins
+    pairs, features = pair_features(basins, height, brightness, diameter)
+    probability = model.probability(features)
+    parent = np.arange(count + 1)
+    for a, b in pairs[probability > model.threshold]:
+        root_a, root_b = _root(parent, a), _root(parent, b)
+        parent[max(root_a, root_b)] = min(root_a, root_b)
+    roots = np.array([_root(parent, i) for i in range(count + 1)])
+    merged, _ = relabel(np.ascontiguousarray(roots[basins], dtype=np.int32))
+    return merged
+
+
+def _root(parent: np.ndarray, node: int) -> int:
+    while parent[node] != node:
+        parent[node] = parent[parent[node]]
+        node = parent[node]
+    return int(node)
