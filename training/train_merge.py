@@ -11,9 +11,9 @@ result is written to ``src/karyo/nuclei/merge_model.json``::
     python training/train_merge.py                  # about a minute on two cores
     python benchmarks/score.py --jobs 2             # then check it
 
-The merge threshold (0.3: merge pairs more than 30% likely to be one nucleus)
-was chosen by scoring the even halves of DSB2018 and U2OS at 0.2, 0.3, 0.4 and
-0.5 (``benchmarks/score.py --half even``); it trades splits against merges.
+The merge threshold (0.25: merge pairs more than 25% likely to be one nucleus)
+was chosen by scoring the even halves of DSB2018 and U2OS at 0.2, 0.25 and 0.3
+(``benchmarks/score.py --half even``); it trades splits against merges.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def examples(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threshold", type=float, default=0.3,
+    parser.add_argument("--threshold", type=float, default=0.25,
                         help="merge pairs more likely than this to be one nucleus")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=MODEL)

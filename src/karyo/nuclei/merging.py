@@ -292,7 +292,13 @@ def _union_ellipse_fill(basins: np.ndarray, pairs: np.ndarray, count: int) -> np
 
 def merge_basins(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
                  diameter: float = 30.0, model: MergeModel | None = None) -> np.ndarray:
-    """Merge adjacent basins the model finds likely to be one nucleus.
+    """Merge adjacent basins the model finds likely to be one nucleus, a round at a time.
+
+    Each round measures every pair of adjacent regions and merges, from the
+    most likely down, those above the model's threshold whose regions no
+    likelier pair of the round has merged; the merged regions are measured
+    again in the next round. So three basins join only if their union still
+    looks like one nucleus, not because each touches the next.
 
     Parameters
     ----------
@@ -318,23 +324,18 @@ def merge_basins(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
     1
     """
     model = model or load_merge_model()
-    basins, _ = relabel(np.ascontiguousarray(basins, dtype=np.int32))
-    count = int(basins.max()) if basins.size else 0
-    if count < 2:
-        return basins
-    pairs, features = pair_features(basins, height, brightness, diameter)
-    probability = model.probability(features)
-    parent = np.arange(count + 1)
-    for a, b in pairs[probability > model.threshold]:
-        root_a, root_b = _root(parent, a), _root(parent, b)
-        parent[max(root_a, root_b)] = min(root_a, root_b)
-    roots = np.array([_root(parent, i) for i in range(count + 1)])
-    merged, _ = relabel(np.ascontiguousarray(roots[basins], dtype=np.int32))
-    return merged
-
-
-def _root(parent: np.ndarray, node: int) -> int:
-    while parent[node] != node:
-        parent[node] = parent[parent[node]]
-        node = parent[node]
-    return int(node)
+    labels, count = relabel(np.ascontiguousarray(basins, dtype=np.int32))
+    while count > 1:
+        pairs, features = pair_features(labels, height, brightness, diameter)
+        probability = model.probability(features)
+        likely = np.flatnonzero(probability > model.threshold)
+        if likely.size == 0:
+            break
+        target = np.arange(count + 1)
+        taken = np.zeros(count + 1, bool)
+        for a, b in pairs[likely[np.argsort(-probability[likely], kind="stable")]]:
+            if not (taken[a] or taken[b]):
+                taken[a] = taken[b] = True
+                target[b] = a
+        labels, count = relabel(np.ascontiguousarray(target[labels], dtype=np.int32))
+    return labels
