@@ -304,10 +304,10 @@ def segment(image: np.ndarray, recipe: str = "default", **settings) -> Segmentat
     boundary's width and brightness, the union's convexity, ellipse fit and
     size; :mod:`karyo.nuclei.merging`, trained on the even half of the Data
     Science Bowl 2018 images by ``training/train_merge.py``) finds them more
-    than 25% likely to be one nucleus, a round at a time (``declump='dynamics'`` merges those
-    whose neck is shallow instead: dynamics [2]_ below 1.75 working pixels,
-    the rule before the model). Objects outside the diameter range
-    are dropped, and the labels are brought back to the image's pixels, where
+    than 25% likely to be one nucleus, a round at a time
+    (``declump='dynamics'`` merges those whose neck is shallow instead:
+    dynamics [2]_ below 1.75 working pixels, the rule before the model).
+    Objects outside the diameter range are dropped, and the labels are brought back to the image's pixels, where
     a downsampled image's outlines are redrawn at full resolution. The fixed
     settings were chosen on half of the Data Science Bowl 2018 fluorescence
     images and half of the U2OS collection of [1]_, and checked on the other
