@@ -30,30 +30,38 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from score import DATA, image_names, load  # noqa: E402
 
-from karyo.nuclei.merging import fit_merge_model  # noqa: E402
+from karyo.nuclei.merging import FEATURES, MergeModel, fit_merge_model  # noqa: E402
 from karyo.nuclei.segment import basin_pairs  # noqa: E402
 
 MODEL = ROOT / "src" / "karyo" / "nuclei" / "merge_model.json"
 
 
-def examples(name: str) -> tuple[np.ndarray, np.ndarray]:
+def examples(job) -> tuple[np.ndarray, np.ndarray]:
+    name, model = job
     image, truth = load(DATA / "dsb2018", name, 1)
-    return basin_pairs(image, truth)
+    return basin_pairs(image, truth, model)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=0.25,
                         help="merge pairs more likely than this to be one nucleus")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="refit on the pairs of every merge round this many times")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=MODEL)
     args = parser.parse_args()
     names = image_names(DATA / "dsb2018")[0::2]
-    with ProcessPoolExecutor(args.jobs) as pool:
-        found = list(pool.map(examples, names))
-    features = np.concatenate([f for f, _ in found])
-    same = np.concatenate([s for _, s in found])
-    model = fit_merge_model(features, same, threshold=args.threshold)
+    # First the basins' own pairs (a model that merges nothing has one round),
+    # then, with each fitted model, the pairs of every round it merges.
+    model = MergeModel(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), np.zeros(len(FEATURES)),
+                       0.0, threshold=1.0)
+    for _ in range(1 + args.rounds):
+        with ProcessPoolExecutor(args.jobs) as pool:
+            found = list(pool.map(examples, [(name, model) for name in names]))
+        features = np.concatenate([f for f, _ in found])
+        same = np.concatenate([s for _, s in found])
+        model = fit_merge_model(features, same, threshold=args.threshold)
     data = {**model.to_json(), "trained_on": f"DSB2018, even half ({len(names)} images)",
             "examples": int(len(same)), "same_nucleus": int(same.sum())}
     args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

@@ -291,7 +291,8 @@ def _union_ellipse_fill(basins: np.ndarray, pairs: np.ndarray, count: int) -> np
 
 
 def merge_basins(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
-                 diameter: float = 30.0, model: MergeModel | None = None) -> np.ndarray:
+                 diameter: float = 30.0, model: MergeModel | None = None,
+                 rounds: list | None = None) -> np.ndarray:
     """Merge adjacent basins the model finds likely to be one nucleus, a round at a time.
 
     Each round measures every pair of adjacent regions and merges, from the
@@ -306,6 +307,9 @@ def merge_basins(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
         As for :func:`pair_features` (basins may be any non-negative labels).
     model : MergeModel, optional
         Default: the shipped model (:func:`load_merge_model`).
+    rounds : list, optional
+        Each round's regions, pairs and features are appended to it as a
+        tuple (what the model decided; for training).
 
     Returns
     -------
@@ -327,6 +331,8 @@ def merge_basins(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
     labels, count = relabel(np.ascontiguousarray(basins, dtype=np.int32))
     while count > 1:
         pairs, features = pair_features(labels, height, brightness, diameter)
+        if rounds is not None:
+            rounds.append((labels, pairs, features))
         probability = model.probability(features)
         likely = np.flatnonzero(probability > model.threshold)
         if likely.size == 0:

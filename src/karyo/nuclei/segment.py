@@ -38,7 +38,7 @@ from karyo.labeled import (
 from karyo.morph import close_holes, cwatershed, dilate, disk, erode, regmax
 from karyo.morph import open as grey_open
 from karyo.nuclei.images import dna_plane
-from karyo.nuclei.merging import FEATURES, merge_basins, pair_features
+from karyo.nuclei.merging import FEATURES, merge_basins
 from karyo.regionprops import regionprops_table
 from karyo.segmentation import gvoronoi
 from karyo.thresholding import otsu, otsu_of_histogram, rc, rc_of_histogram
@@ -307,8 +307,9 @@ def segment(image: np.ndarray, recipe: str = "default", **settings) -> Segmentat
     than 25% likely to be one nucleus, a round at a time
     (``declump='dynamics'`` merges those whose neck is shallow instead:
     dynamics [2]_ below 1.75 working pixels, the rule before the model).
-    Objects outside the diameter range are dropped, and the labels are brought back to the image's pixels, where
-    a downsampled image's outlines are redrawn at full resolution. The fixed
+    Objects outside the diameter range are dropped, and the labels are
+    brought back to the image's pixels, where a downsampled image's outlines
+    are redrawn at full resolution. The fixed
     settings were chosen on half of the Data Science Bowl 2018 fluorescence
     images and half of the U2OS collection of [1]_, and checked on the other
     halves (``benchmarks/score.py``).
@@ -990,7 +991,8 @@ def _region_pass(grey: np.ndarray, origin: tuple[int, int], shape: tuple[int, in
     return labels, rejected, mostly_rejected
 
 
-def basin_pairs(image: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def basin_pairs(image: np.ndarray, truth: np.ndarray,
+                model=None) -> tuple[np.ndarray, np.ndarray]:
     """The pairs of basins the default recipe's learned merge decides, with the truth.
 
     For training the model of :mod:`karyo.nuclei.merging`
@@ -1034,21 +1036,27 @@ def basin_pairs(image: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.nd
     if not collected:
         return np.zeros((0, len(FEATURES))), np.zeros(0, bool)
     basins, height, brightness, step = collected[0]
-    basins, count = relabel(np.ascontiguousarray(basins, dtype=np.int32))
-    pairs, features = pair_features(basins, height, brightness, _WORKING_DIAMETER)
-    # The nucleus of `truth` covering most of each basin.
     nuclei = _truth_at_working(np.asarray(truth), basins.shape, step)
-    inside = basins > 0
-    combos, counts = np.unique(np.stack([basins[inside], nuclei[inside]]).astype(np.int64),
-                               axis=1, return_counts=True)
-    order = np.lexsort((counts, combos[0]))
-    basin, nucleus = combos[0][order], combos[1][order]
-    most = np.r_[basin[1:] != basin[:-1], True]
-    majority = np.zeros(count + 1, np.int64)
-    majority[basin[most]] = nucleus[most]
-    first, second = majority[pairs[:, 0]], majority[pairs[:, 1]]
-    known = (first > 0) & (second > 0)
-    return features[known], (first == second)[known]
+    rounds: list = []
+    merge_basins(basins, height, brightness, _WORKING_DIAMETER, model, rounds)
+    features, same = [np.zeros((0, len(FEATURES)))], [np.zeros(0, bool)]
+    for regions, pairs, round_features in rounds:
+        # The nucleus of `truth` covering most of each region.
+        inside = regions > 0
+        combos, counts = np.unique(np.stack([regions[inside], nuclei[inside]]).astype(np.int64),
+                                   axis=1, return_counts=True)
+        order = np.lexsort((counts, combos[0]))
+        region, nucleus = combos[0][order], combos[1][order]
+        most = np.r_[region[1:] != region[:-1], True]
+        majority = np.zeros(int(regions.max()) + 1, np.int64)
+        majority[region[most]] = nucleus[most]
+        first, second = majority[pairs[:, 0]], majority[pairs[:, 1]]
+        known = (first > 0) & (second > 0)
+        features.append(round_features[known])
+        same.append((first == second)[known])
+    # A pair no merge touched is the same in the next round: counted once.
+    features, rows = np.unique(np.concatenate(features), axis=0, return_index=True)
+    return features, np.concatenate(same)[rows]
 
 
 def _truth_at_working(truth: np.ndarray, shape: tuple[int, int], step: float) -> np.ndarray:
