@@ -997,9 +997,10 @@ def basin_pairs(image: np.ndarray, truth: np.ndarray,
 
     For training the model of :mod:`karyo.nuclei.merging`
     (``training/train_merge.py``): the image is segmented with the default
-    settings and, for each pair of adjacent basins both mostly inside a
-    nucleus of `truth` (sampled at the working resolution), the pair's
-    features and whether that nucleus is the same one are returned.
+    settings, its basins are merged round by round by `model`, and for each
+    pair of adjacent regions of any round both mostly inside a nucleus of
+    `truth` (sampled at the working resolution), the pair's features and
+    whether that nucleus is the same one are returned (each pair once).
 
     Parameters
     ----------
@@ -1007,6 +1008,8 @@ def basin_pairs(image: np.ndarray, truth: np.ndarray,
         A 2-D image of nuclei.
     truth : numpy.ndarray
         Labels of the nuclei drawn by hand, of the image's shape.
+    model : karyo.nuclei.merging.MergeModel, optional
+        The model that merges (default: the shipped one).
 
     Returns
     -------
