@@ -159,7 +159,8 @@ def fit_merge_model(features: np.ndarray, same: np.ndarray, threshold: float = 0
 
 
 def pair_features(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
-                  diameter: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+                  diameter: float = 30.0, inside: np.ndarray | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """The :data:`FEATURES` of every pair of adjacent basins.
 
     Parameters
@@ -172,6 +173,9 @@ def pair_features(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray
         The image less its threshold (0 at the foreground's edge).
     diameter : float, optional
         A typical nucleus's diameter in pixels (the union's area is relative to it).
+    inside : numpy.ndarray, optional
+        The Euclidean distance of each pixel of a basin to the background
+        (computed when not given: merging keeps the background, so rounds share it).
 
     Returns
     -------
@@ -192,7 +196,8 @@ def pair_features(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray
     """
     count = int(basins.max()) if basins.size else 0
     foreground = basins > 0
-    inside = distance(foreground, metric="euclidean")
+    if inside is None:
+        inside = distance(foreground, metric="euclidean")
     area = labeled_size(basins)[: count + 1].astype(np.float64)
     safe_area = np.maximum(area, 1)
     peak = np.asarray(labeled_max(height, basins), np.float64)[: count + 1]
@@ -234,6 +239,12 @@ def pair_features(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray
         table = regionprops_table(basins, properties=("label", "solidity"))
         solidity[table["label"]] = table["solidity"]
     union_area = area[a] + area[b]
+    # Every basin's pixels, basin after basin: basin k's are pixels[:, starts[k]:starts[k + 1]].
+    pixels = np.stack(np.nonzero(basins))
+    ids = basins[pixels[0], pixels[1]]
+    order = np.argsort(ids, kind="stable")
+    pixels, ids = pixels[:, order], ids[order]
+    starts = np.r_[0, 0, np.cumsum(area[1:])].astype(np.int64)
     columns = {
         "lower_peak_above_saddle": np.minimum(peak[a], peak[b]) - saddle,
         "higher_peak_above_saddle": np.maximum(peak[a], peak[b]) - saddle,
@@ -241,11 +252,11 @@ def pair_features(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray
         "boundary_length": length / 2 / (2 * smaller_radius),
         "boundary_brightness": boundary_mean / dimmer,
         "boundary_brightest": brightest / dimmer,
-        "union_solidity": _union_solidity(basins, pairs),
+        "union_solidity": _union_solidity(pixels, starts, pairs),
         "least_solidity": np.minimum(solidity[a], solidity[b]),
         "union_area": np.log(union_area / (math.pi * diameter ** 2 / 4)),
         "area_ratio": np.log(np.minimum(area[a], area[b]) / np.maximum(area[a], area[b])),
-        "union_ellipse_fill": _union_ellipse_fill(basins, pairs, count),
+        "union_ellipse_fill": _union_ellipse_fill(pixels, ids, pairs, count),
         "radius_ratio": np.minimum(radius[a], radius[b]) / np.maximum(np.maximum(radius[a],
                                                                                  radius[b]), 1),
     }
@@ -254,32 +265,38 @@ def pair_features(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray
     return pairs, np.column_stack([columns[name] for name in FEATURES])
 
 
-def _union_solidity(basins: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Area / convex hull area of each pair's union, in a crop around it."""
-    rows, cols = np.nonzero(basins)
-    ids = basins[rows, cols]
-    order = np.argsort(ids, kind="stable")
-    rows, cols, ids = rows[order], cols[order], ids[order]
-    starts = np.searchsorted(ids, np.arange(int(basins.max()) + 2))
+def _union_solidity(pixels: np.ndarray, starts: np.ndarray, pairs: np.ndarray,
+                    batch: int = 512) -> np.ndarray:
+    """Area / convex hull area of each pair's union (`pixels`, `starts`: see :func:`pair_features`).
+
+    The unions are cut out and stacked one above the other, each under its
+    own label, so that one :func:`karyo.regionprops.regionprops_table` call
+    measures a batch of them (unions overlap where they are).
+    """
     solidity = np.empty(len(pairs))
-    for index, (a, b) in enumerate(pairs):
-        member_rows = np.concatenate([rows[starts[a]:starts[a + 1]], rows[starts[b]:starts[b + 1]]])
-        member_cols = np.concatenate([cols[starts[a]:starts[a + 1]], cols[starts[b]:starts[b + 1]]])
-        top, left = member_rows.min(), member_cols.min()
-        union = np.zeros((member_rows.max() - top + 1, member_cols.max() - left + 1), np.int32)
-        union[member_rows - top, member_cols - left] = 1
-        solidity[index] = regionprops_table(union, properties=("solidity",))["solidity"][0]
+    for first in range(0, len(pairs), batch):
+        members = []
+        for a, b in pairs[first:first + batch]:
+            member = np.concatenate([pixels[:, starts[a]:starts[a + 1]],
+                                     pixels[:, starts[b]:starts[b + 1]]], axis=1)
+            members.append(member - member.min(axis=1, keepdims=True))
+        tops = np.cumsum([0, *(int(member[0].max()) + 1 for member in members)])
+        stack = np.zeros((tops[-1], max(int(member[1].max()) + 1 for member in members)),
+                         np.int32)
+        for index, member in enumerate(members):
+            stack[member[0] + tops[index], member[1]] = index + 1
+        table = regionprops_table(stack, properties=("label", "solidity"))
+        solidity[first + table["label"] - 1] = table["solidity"]
     return solidity
 
 
-def _union_ellipse_fill(basins: np.ndarray, pairs: np.ndarray, count: int) -> np.ndarray:
+def _union_ellipse_fill(pixels: np.ndarray, ids: np.ndarray, pairs: np.ndarray,
+                        count: int) -> np.ndarray:
     """Area / the area of the ellipse of the same second moments, for each pair's union.
 
     Moments add, so each union's come from its two basins' without a pass over pixels.
     """
-    rows, cols = np.nonzero(basins)
-    ids = basins[rows, cols]
-    rows, cols = rows.astype(np.float64), cols.astype(np.float64)
+    rows, cols = pixels.astype(np.float64)
     sums = [np.bincount(ids, weights, count + 1) for weights in
             (None, rows, cols, rows * rows, cols * cols, rows * cols)]
     n, r, c, rr, cc, rc = (s[pairs[:, 0]] + s[pairs[:, 1]] for s in sums)
@@ -329,8 +346,9 @@ def merge_basins(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
     """
     model = model or load_merge_model()
     labels, count = relabel(np.ascontiguousarray(basins, dtype=np.int32))
+    inside = distance(labels > 0, metric="euclidean")
     while count > 1:
-        pairs, features = pair_features(labels, height, brightness, diameter)
+        pairs, features = pair_features(labels, height, brightness, diameter, inside)
         if rounds is not None:
             rounds.append((labels, pairs, features))
         probability = model.probability(features)
