@@ -25,7 +25,7 @@ from importlib import resources
 import numpy as np
 
 from karyo.distance import distance
-from karyo.labeled import labeled_max, labeled_size, labeled_sum, relabel
+from karyo.labeled import labeled_max, labeled_sum, relabel
 from karyo.regionprops import regionprops_table
 
 __all__ = ["FEATURES", "MergeModel", "fit_merge_model", "load_merge_model", "merge_basins",
@@ -194,117 +194,165 @@ def pair_features(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray
     >>> pairs.tolist(), features.shape == (1, len(FEATURES))
     ([[1, 2]], True)
     """
-    count = int(basins.max()) if basins.size else 0
-    foreground = basins > 0
     if inside is None:
-        inside = distance(foreground, metric="euclidean")
-    area = labeled_size(basins)[: count + 1].astype(np.float64)
-    safe_area = np.maximum(area, 1)
-    peak = np.asarray(labeled_max(height, basins), np.float64)[: count + 1]
-    radius = np.asarray(labeled_max(inside, basins), np.float64)[: count + 1]
-    mean_brightness = (np.asarray(labeled_sum(brightness, basins), np.float64)[: count + 1]
-                       / safe_area)
-    # Each pair's shared boundary: neighbouring pixels (4-connected) of different basins.
-    first, second, saddle, width, light = [], [], [], [], []
-    for here, there in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
-                        ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
-        label_here, label_there = basins[here], basins[there]
-        boundary = (label_here != label_there) & (label_here > 0) & (label_there > 0)
-        first.append(label_here[boundary])
-        second.append(label_there[boundary])
-        for values, parts in ((height, saddle), (inside, width), (brightness, light)):
-            parts.append(np.minimum(values[here][boundary], values[there][boundary]))
-    first = np.concatenate(first).astype(np.int64)
-    second = np.concatenate(second).astype(np.int64)
-    if first.size == 0:
-        return np.zeros((0, 2), np.int64), np.zeros((0, len(FEATURES)))
-    key = np.minimum(first, second) * (count + 1) + np.maximum(first, second)
-    keys, which = np.unique(key, return_inverse=True)
-    pairs = np.stack(np.divmod(keys, count + 1), axis=1)
-    a, b = pairs[:, 0], pairs[:, 1]
+        inside = distance(basins > 0, metric="euclidean")
+    return _Regions(basins, height, brightness, inside).pair_features(diameter)
 
-    def highest(parts):
-        result = np.full(keys.size, -np.inf)
-        np.maximum.at(result, which, np.concatenate(parts).astype(np.float64))
+
+class _Regions:
+    """Basins grouped into regions as they merge, with what the pair features need.
+
+    What a pair's features use adds up over basins (areas, brightness,
+    moments), is a maximum over them (peaks, radii) or lies on the boundary
+    between basins, which merging only shrinks: it is all measured once, on
+    the basins, and each round regroups it. Only the convex hull of a union
+    needs pixels again; it is measured once per pair of regions.
+    """
+
+    def __init__(self, basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
+                 inside: np.ndarray):
+        self.basins = basins
+        count = int(basins.max()) if basins.size else 0
+        # Region of each basin: the basin that stands for it (every basin its own, at first).
+        self.region = np.arange(count + 1)
+        # Every basin's pixels, basin after basin: basin k's are pixels[:, starts[k]:starts[k + 1]].
+        pixels = np.stack(np.nonzero(basins))
+        ids = basins[pixels[0], pixels[1]]
+        order = np.argsort(ids, kind="stable")
+        self.pixels, ids = pixels[:, order], ids[order]
+        self.starts = np.searchsorted(ids, np.arange(count + 2))
+        rows, cols = self.pixels.astype(np.float64)
+        # Area, first and second moments, and brightness, per basin.
+        self.sums = np.stack([np.bincount(ids, weights, count + 1) for weights in
+                              (None, rows, cols, rows * rows, cols * cols, rows * cols)]
+                             + [np.asarray(labeled_sum(brightness, basins),
+                                           np.float64)[: count + 1]])
+        self.peak = np.asarray(labeled_max(height, basins), np.float64)[: count + 1]
+        self.radius = np.asarray(labeled_max(inside, basins), np.float64)[: count + 1]
+        self.solidity = np.ones(count + 1)
+        if count:
+            table = regionprops_table(basins, properties=("label", "solidity"))
+            self.solidity[table["label"]] = table["solidity"]
+        self.members = {int(k): np.array([k]) for k in np.flatnonzero(np.diff(self.starts))
+                        if k > 0}
+        # Each pair of neighbouring pixels (4-connected) of different basins, and the
+        # height, distance and brightness of the lower of the two.
+        first, second, values = [], [], []
+        for here, there in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+                            ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
+            label_here, label_there = basins[here], basins[there]
+            boundary = (label_here != label_there) & (label_here > 0) & (label_there > 0)
+            first.append(label_here[boundary])
+            second.append(label_there[boundary])
+            values.append([np.minimum(image[here][boundary], image[there][boundary])
+                           for image in (height, inside, brightness)])
+        self.first = np.concatenate(first).astype(np.int64)
+        self.second = np.concatenate(second).astype(np.int64)
+        self.boundary = np.array([np.concatenate(parts) for parts in zip(*values, strict=True)],
+                                 np.float64).reshape(3, -1)
+        # Union solidities measured, by the pair's regions and how often each has merged.
+        self.merges = np.zeros(count + 1, np.int64)
+        self.union_solidities: dict[tuple, float] = {}
+
+    def pair_features(self, diameter: float) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs of adjacent regions (smaller label first) and their features."""
+        first, second = self.region[self.first], self.region[self.second]
+        apart = first != second
+        # Boundaries inside a region stay inside: forget them.
+        self.first, self.second = self.first[apart], self.second[apart]
+        self.boundary = self.boundary[:, apart]
+        first, second = first[apart], second[apart]
+        if first.size == 0:
+            return np.zeros((0, 2), np.int64), np.zeros((0, len(FEATURES)))
+        size = self.region.size
+        keys, which = np.unique(np.minimum(first, second) * size + np.maximum(first, second),
+                                return_inverse=True)
+        pairs = np.stack(np.divmod(keys, size), axis=1)
+        a, b = pairs[:, 0], pairs[:, 1]
+        saddle, width, brightest = (self._highest(values, which, keys.size)
+                                    for values in self.boundary)
+        length = np.bincount(which, minlength=keys.size).astype(np.float64)
+        boundary_mean = np.bincount(which, self.boundary[2], minlength=keys.size) / length
+        # Per region: sums over its basins, maxima over them.
+        n, r, c, rr, cc, rc, light = (np.bincount(self.region, values, size)
+                                      for values in self.sums)
+        peak, radius = (self._highest(values, self.region, size)
+                        for values in (self.peak, self.radius))
+        dimmer = np.maximum(np.minimum(light[a] / n[a], light[b] / n[b]), 1e-6)
+        smaller_radius = np.maximum(np.minimum(radius[a], radius[b]), 1.0)
+        # The union's ellipse of the same second moments (moments add).
+        union_n = n[a] + n[b]
+        mean_r, mean_c = (r[a] + r[b]) / union_n, (c[a] + c[b]) / union_n
+        var_r = (rr[a] + rr[b]) / union_n - mean_r ** 2
+        var_c = (cc[a] + cc[b]) / union_n - mean_c ** 2
+        cov = (rc[a] + rc[b]) / union_n - mean_r * mean_c
+        # The product of the ellipse's semi-axes is 4 sqrt(det) of the covariance.
+        semi_axes = 4 * np.sqrt(np.maximum(var_r * var_c - cov ** 2, 1e-12))
+        columns = {
+            "lower_peak_above_saddle": np.minimum(peak[a], peak[b]) - saddle,
+            "higher_peak_above_saddle": np.maximum(peak[a], peak[b]) - saddle,
+            "saddle_width": width / smaller_radius,
+            "boundary_length": length / 2 / (2 * smaller_radius),
+            "boundary_brightness": boundary_mean / dimmer,
+            "boundary_brightest": brightest / dimmer,
+            "union_solidity": self._union_solidity(pairs),
+            "least_solidity": np.minimum(self.solidity[a], self.solidity[b]),
+            "union_area": np.log(union_n / (math.pi * diameter ** 2 / 4)),
+            "area_ratio": np.log(np.minimum(n[a], n[b]) / np.maximum(n[a], n[b])),
+            "union_ellipse_fill": union_n / (math.pi * np.maximum(semi_axes, 0.25)),
+            "radius_ratio": (np.minimum(radius[a], radius[b])
+                             / np.maximum(np.maximum(radius[a], radius[b]), 1)),
+        }
+        for name, (low, high) in _CAPS.items():
+            columns[name] = np.clip(columns[name], low, high)
+        return pairs, np.column_stack([columns[name] for name in FEATURES])
+
+    def merge(self, pairs: np.ndarray) -> None:
+        """Merge each pair of regions (disjoint pairs; the first keeps its label)."""
+        target = np.arange(self.region.size)
+        for a, b in pairs:
+            target[b] = a
+            self.members[a] = np.concatenate([self.members[a], self.members.pop(b)])
+            self.solidity[a] = self.union_solidities[self._key(a, b)]
+            self.merges[a] += 1
+        self.region = target[self.region]
+
+    def labels(self) -> np.ndarray:
+        """Each pixel's region (labelled by the basin that stands for it)."""
+        return self.region[self.basins]
+
+    def _key(self, a: int, b: int) -> tuple:
+        return (a, self.merges[a], b, self.merges[b])
+
+    @staticmethod
+    def _highest(values: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
+        result = np.full(size, -np.inf)
+        np.maximum.at(result, groups, values)
         return result
 
-    saddle, width, brightest = highest(saddle), highest(width), highest(light)
-    length = np.bincount(which, minlength=keys.size).astype(np.float64)
-    boundary_mean = np.bincount(which, np.concatenate(light).astype(np.float64),
-                                minlength=keys.size) / length
-    dimmer = np.maximum(np.minimum(mean_brightness[a], mean_brightness[b]), 1e-6)
-    smaller_radius = np.maximum(np.minimum(radius[a], radius[b]), 1.0)
-    solidity = np.ones(count + 1)
-    if count:
-        table = regionprops_table(basins, properties=("label", "solidity"))
-        solidity[table["label"]] = table["solidity"]
-    union_area = area[a] + area[b]
-    # Every basin's pixels, basin after basin: basin k's are pixels[:, starts[k]:starts[k + 1]].
-    pixels = np.stack(np.nonzero(basins))
-    ids = basins[pixels[0], pixels[1]]
-    order = np.argsort(ids, kind="stable")
-    pixels, ids = pixels[:, order], ids[order]
-    starts = np.r_[0, 0, np.cumsum(area[1:])].astype(np.int64)
-    columns = {
-        "lower_peak_above_saddle": np.minimum(peak[a], peak[b]) - saddle,
-        "higher_peak_above_saddle": np.maximum(peak[a], peak[b]) - saddle,
-        "saddle_width": width / smaller_radius,
-        "boundary_length": length / 2 / (2 * smaller_radius),
-        "boundary_brightness": boundary_mean / dimmer,
-        "boundary_brightest": brightest / dimmer,
-        "union_solidity": _union_solidity(pixels, starts, pairs),
-        "least_solidity": np.minimum(solidity[a], solidity[b]),
-        "union_area": np.log(union_area / (math.pi * diameter ** 2 / 4)),
-        "area_ratio": np.log(np.minimum(area[a], area[b]) / np.maximum(area[a], area[b])),
-        "union_ellipse_fill": _union_ellipse_fill(pixels, ids, pairs, count),
-        "radius_ratio": np.minimum(radius[a], radius[b]) / np.maximum(np.maximum(radius[a],
-                                                                                 radius[b]), 1),
-    }
-    for name, (low, high) in _CAPS.items():
-        columns[name] = np.clip(columns[name], low, high)
-    return pairs, np.column_stack([columns[name] for name in FEATURES])
+    def _union_solidity(self, pairs: np.ndarray, batch: int = 512) -> np.ndarray:
+        """Area / convex hull area of each pair's union, measured once per pair.
 
-
-def _union_solidity(pixels: np.ndarray, starts: np.ndarray, pairs: np.ndarray,
-                    batch: int = 512) -> np.ndarray:
-    """Area / convex hull area of each pair's union (`pixels`, `starts`: see :func:`pair_features`).
-
-    The unions are cut out and stacked one above the other, each under its
-    own label, so that one :func:`karyo.regionprops.regionprops_table` call
-    measures a batch of them (unions overlap where they are).
-    """
-    solidity = np.empty(len(pairs))
-    for first in range(0, len(pairs), batch):
-        members = []
-        for a, b in pairs[first:first + batch]:
-            member = np.concatenate([pixels[:, starts[a]:starts[a + 1]],
-                                     pixels[:, starts[b]:starts[b + 1]]], axis=1)
-            members.append(member - member.min(axis=1, keepdims=True))
-        tops = np.cumsum([0, *(int(member[0].max()) + 1 for member in members)])
-        stack = np.zeros((tops[-1], max(int(member[1].max()) + 1 for member in members)),
-                         np.int32)
-        for index, member in enumerate(members):
-            stack[member[0] + tops[index], member[1]] = index + 1
-        table = regionprops_table(stack, properties=("label", "solidity"))
-        solidity[first + table["label"] - 1] = table["solidity"]
-    return solidity
-
-
-def _union_ellipse_fill(pixels: np.ndarray, ids: np.ndarray, pairs: np.ndarray,
-                        count: int) -> np.ndarray:
-    """Area / the area of the ellipse of the same second moments, for each pair's union.
-
-    Moments add, so each union's come from its two basins' without a pass over pixels.
-    """
-    rows, cols = pixels.astype(np.float64)
-    sums = [np.bincount(ids, weights, count + 1) for weights in
-            (None, rows, cols, rows * rows, cols * cols, rows * cols)]
-    n, r, c, rr, cc, rc = (s[pairs[:, 0]] + s[pairs[:, 1]] for s in sums)
-    var_r, var_c, cov = rr / n - (r / n) ** 2, cc / n - (c / n) ** 2, rc / n - r * c / n ** 2
-    # The product of the ellipse's semi-axes is 4 sqrt(det) of the covariance.
-    determinant = np.maximum(var_r * var_c - cov ** 2, 1e-12)
-    semi_axes = 4 * np.sqrt(determinant)
-    return n / (math.pi * np.maximum(semi_axes, 0.25))
+        The unions not yet measured are cut out and stacked one above the
+        other, each under its own label, so that one
+        :func:`karyo.regionprops.regionprops_table` call measures a batch.
+        """
+        new = [(int(a), int(b)) for a, b in pairs if self._key(a, b) not in self.union_solidities]
+        for first in range(0, len(new), batch):
+            members = []
+            for a, b in new[first:first + batch]:
+                member = np.concatenate([self.pixels[:, self.starts[k]:self.starts[k + 1]]
+                                         for k in (*self.members[a], *self.members[b])], axis=1)
+                members.append(member - member.min(axis=1, keepdims=True))
+            tops = np.cumsum([0, *(int(member[0].max()) + 1 for member in members)])
+            stack = np.zeros((tops[-1], max(int(member[1].max()) + 1 for member in members)),
+                             np.int32)
+            for index, member in enumerate(members):
+                stack[member[0] + tops[index], member[1]] = index + 1
+            table = regionprops_table(stack, properties=("label", "solidity"))
+            for index, solidity in zip(table["label"], table["solidity"], strict=True):
+                self.union_solidities[self._key(*new[first + index - 1])] = float(solidity)
+        return np.array([self.union_solidities[self._key(a, b)] for a, b in pairs])
 
 
 def merge_basins(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
@@ -345,21 +393,21 @@ def merge_basins(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray,
     1
     """
     model = model or load_merge_model()
-    labels, count = relabel(np.ascontiguousarray(basins, dtype=np.int32))
-    inside = distance(labels > 0, metric="euclidean")
-    while count > 1:
-        pairs, features = pair_features(labels, height, brightness, diameter, inside)
+    labels, _ = relabel(np.ascontiguousarray(basins, dtype=np.int32))
+    regions = _Regions(labels, height, brightness, distance(labels > 0, metric="euclidean"))
+    while True:
+        pairs, features = regions.pair_features(diameter)
         if rounds is not None:
-            rounds.append((labels, pairs, features))
+            rounds.append((regions.labels(), pairs, features))
         probability = model.probability(features)
         likely = np.flatnonzero(probability > model.threshold)
         if likely.size == 0:
-            break
-        target = np.arange(count + 1)
-        taken = np.zeros(count + 1, bool)
+            merged, _ = relabel(np.ascontiguousarray(regions.labels(), dtype=np.int32))
+            return merged
+        taken = np.zeros(regions.region.size, bool)
+        chosen = []
         for a, b in pairs[likely[np.argsort(-probability[likely], kind="stable")]]:
             if not (taken[a] or taken[b]):
                 taken[a] = taken[b] = True
-                target[b] = a
-        labels, count = relabel(np.ascontiguousarray(target[labels], dtype=np.int32))
-    return labels
+                chosen.append((a, b))
+        regions.merge(np.array(chosen))
