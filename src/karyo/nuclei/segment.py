@@ -1269,6 +1269,11 @@ def _watershed_from_peaks(height: np.ndarray, foreground: np.ndarray, seed_dista
     if count > 1:
         seeds = _merge_close_seeds(seeds, count, seed_distance)
     surface = height.max() - height
+    # Flooded as 65536 levels (1/65535 of the height's range apart): the
+    # bucket queue, about 4x faster than the heap a float surface needs.
+    top = float(surface.max()) if surface.size else 0.0
+    if top > 0:
+        surface = np.rint(surface * (65535 / top)).astype(np.uint16)
     labels = cwatershed(surface, seeds) * foreground
     if merge_depth > 0 and labels.max() > 1:
         labels = _merge_shallow_regions(labels, height, merge_depth)
