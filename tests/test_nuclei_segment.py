@@ -19,6 +19,7 @@ from karyo.nuclei.segment import (
     QC_FLAGS,
     RECIPES,
     Segmentation,
+    basin_pairs,
     estimate_nucleus_diameter,
     segment,
 )
@@ -547,3 +548,36 @@ def test_a_ragged_object_of_nucleus_size_is_rejected():
     assert result.count == 4
     assert not result.labels[ring].any()
     assert result.rejected is not None and result.rejected[ring].mean() > 0.9
+
+
+@pytest.mark.parametrize(("nuclei", "expected"), [
+    ((1, 1, 2), [False, True]),   # the left pair one nucleus, the right pair two
+    ((1, 1, 1), [True, True]),
+    ((1, 2, 3), [False, False]),
+])
+def test_basin_pairs_label_the_pairs_by_the_truth(nuclei, expected):
+    # Three disks in a row, the outer two touching the middle one.
+    from karyo.nuclei.merging import FEATURES
+
+    yy, xx = np.mgrid[:140, :300]
+    disks = [((yy - 70) ** 2 + (xx - x) ** 2 < 36 ** 2) for x in (70, 136, 202)]
+    image = np.zeros((140, 300))
+    truth = np.zeros((140, 300), np.int32)
+    for index, disk in enumerate(disks):
+        image[disk] = 200.0
+        truth[disk & (truth == 0)] = nuclei[index]
+    features, same = basin_pairs(image, truth)
+    assert features.shape == (2, len(FEATURES))
+    assert sorted(same.tolist()) == expected
+    # Every round's pairs, each once: the same examples whatever the model.
+    from karyo.nuclei.merging import MergeModel
+
+    never = MergeModel(np.zeros(len(FEATURES)), np.ones(len(FEATURES)),
+                       np.zeros(len(FEATURES)), 0.0, threshold=1.0)
+    assert basin_pairs(image, truth, never)[1].size == 2
+
+
+@pytest.mark.parametrize("truth_shape", [(140, 299), (140,)])
+def test_basin_pairs_needs_truth_of_the_image_shape(truth_shape):
+    with pytest.raises(ValueError, match="truth"):
+        basin_pairs(np.zeros((140, 300)), np.zeros(truth_shape, np.int32))
