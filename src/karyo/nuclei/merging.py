@@ -29,7 +29,7 @@ from karyo.labeled import labeled_max, labeled_sum, relabel
 from karyo.regionprops import regionprops_table
 
 __all__ = ["FEATURES", "MergeModel", "fit_merge_model", "load_merge_model", "merge_basins",
-           "pair_features"]
+           "pair_features", "touching_pixels"]
 
 FEATURES = (
     "lower_peak_above_saddle",
@@ -199,6 +199,45 @@ def pair_features(basins: np.ndarray, height: np.ndarray, brightness: np.ndarray
     return _Regions(basins, height, brightness, inside).pair_features(diameter)
 
 
+def touching_pixels(labels: np.ndarray, *images: np.ndarray):
+    """Where two labels touch: each pair of 4-neighbouring pixels of different nonzero labels.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        2-D labels (0: background).
+    *images : numpy.ndarray
+        Images of the same shape.
+
+    Returns
+    -------
+    first, second : numpy.ndarray
+        The two labels of each pair of pixels (int64).
+    values : list of numpy.ndarray
+        For each image, the lower of its two values at each pair.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from karyo.nuclei.merging import touching_pixels
+    >>> labels = np.array([[1, 1, 2], [1, 0, 2]])
+    >>> first, second, (lower,) = touching_pixels(labels, np.array([[5, 4, 3], [0, 0, 9]]))
+    >>> first.tolist(), second.tolist(), lower.tolist()
+    ([2], [1], [3])
+    """
+    first, second, values = [], [], [[] for _ in images]
+    for here, there in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+                        ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
+        label_here, label_there = labels[here], labels[there]
+        boundary = (label_here != label_there) & (label_here > 0) & (label_there > 0)
+        first.append(label_here[boundary])
+        second.append(label_there[boundary])
+        for parts, image in zip(values, images, strict=True):
+            parts.append(np.minimum(image[here][boundary], image[there][boundary]))
+    return (np.concatenate(first).astype(np.int64), np.concatenate(second).astype(np.int64),
+            [np.concatenate(parts) for parts in values])
+
+
 class _Regions:
     """Basins grouped into regions as they merge, with what the pair features need.
 
@@ -235,21 +274,9 @@ class _Regions:
             self.solidity[table["label"]] = table["solidity"]
         self.members = {int(k): np.array([k]) for k in np.flatnonzero(np.diff(self.starts))
                         if k > 0}
-        # Each pair of neighbouring pixels (4-connected) of different basins, and the
-        # height, distance and brightness of the lower of the two.
-        first, second, values = [], [], []
-        for here, there in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
-                            ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
-            label_here, label_there = basins[here], basins[there]
-            boundary = (label_here != label_there) & (label_here > 0) & (label_there > 0)
-            first.append(label_here[boundary])
-            second.append(label_there[boundary])
-            values.append([np.minimum(image[here][boundary], image[there][boundary])
-                           for image in (height, inside, brightness)])
-        self.first = np.concatenate(first).astype(np.int64)
-        self.second = np.concatenate(second).astype(np.int64)
-        self.boundary = np.array([np.concatenate(parts) for parts in zip(*values, strict=True)],
-                                 np.float64).reshape(3, -1)
+        # The height, distance and brightness where basins touch.
+        self.first, self.second, values = touching_pixels(basins, height, inside, brightness)
+        self.boundary = np.array(values, np.float64).reshape(3, -1)
         # Union solidities measured, by the pair's regions and how often each has merged.
         self.merges = np.zeros(count + 1, np.int64)
         self.union_solidities: dict[tuple, float] = {}

@@ -38,7 +38,7 @@ from karyo.labeled import (
 from karyo.morph import close_holes, cwatershed, dilate, disk, erode, regmax
 from karyo.morph import open as grey_open
 from karyo.nuclei.images import dna_plane
-from karyo.nuclei.merging import FEATURES, merge_basins
+from karyo.nuclei.merging import FEATURES, merge_basins, touching_pixels
 from karyo.regionprops import regionprops_table
 from karyo.segmentation import gvoronoi
 from karyo.thresholding import otsu, otsu_of_histogram, rc, rc_of_histogram
@@ -1309,17 +1309,7 @@ def _merge_shallow_regions(labels: np.ndarray, height: np.ndarray, depth: float)
     count = int(labels.max())
     peaks = np.zeros(count + 1)
     peaks[:] = labeled_max(height, labels)[: count + 1]
-    first_parts, second_parts, saddle_parts = [], [], []
-    for here, there in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
-                        ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
-        label_here, label_there = labels[here], labels[there]
-        boundary = (label_here != label_there) & (label_here > 0) & (label_there > 0)
-        first_parts.append(label_here[boundary])
-        second_parts.append(label_there[boundary])
-        saddle_parts.append(np.minimum(height[here][boundary], height[there][boundary]))
-    first = np.concatenate(first_parts).astype(np.int64)
-    second = np.concatenate(second_parts).astype(np.int64)
-    saddles = np.concatenate(saddle_parts)
+    first, second, (saddles,) = touching_pixels(labels, height)
     if first.size == 0:
         return labels
     pair = np.minimum(first, second) * (count + 1) + np.maximum(first, second)
