@@ -11,7 +11,8 @@ union is, and how the two sizes compare.
 
 The model is trained by ``training/train_merge.py`` on the even half of the
 DSB2018 collection (CC0) and shipped as ``merge_model.json`` beside this
-module: 25 numbers, read once, the same on every run.
+module: 38 numbers (each feature's mean, scale and weight, an intercept
+and the threshold), read once, the same on every run.
 """
 
 from __future__ import annotations
