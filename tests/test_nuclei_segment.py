@@ -412,6 +412,19 @@ def test_dim_nuclei_beside_a_few_very_bright_bodies():
     assert evaluate(result.labels, truth)["f1"] >= 0.8
 
 
+@pytest.mark.parametrize("name", ["dna-1.png", "dna-19.png"])
+def test_size_estimate_survives_vignetting(u2os_dir, name):
+    # Light falling off to 40% across the field (an uncorrected widefield
+    # microscope): Otsu's one threshold cut the dim side's textured nuclei into
+    # specks and the estimate fell from 81 to 48 px (dna-1) and from 88 to 46
+    # (dna-19); each object is now outlined for its own brightness.
+    image, _ = load_u2os(name)
+    shade = 0.4 + 0.6 * np.arange(image.shape[1]) / (image.shape[1] - 1)
+    vignetted = np.rint(image * shade).astype(image.dtype)
+    plain = estimate_nucleus_diameter(image).diameter
+    assert estimate_nucleus_diameter(vignetted).diameter == pytest.approx(plain, rel=0.2)
+
+
 @pytest.mark.parametrize("background", ["flat", "gradient", "speckle"])
 def test_no_nuclei_gives_none(background):
     rng = np.random.default_rng(7)
@@ -474,6 +487,8 @@ def test_default_on_u2os(u2os_dir):
     assert paper["hausdorff"] < 12.9
     assert paper["merged"] < 2.1
     assert paper["missing"] < 1.0
+    # The issue's F1 bar (the paper did not report F1).
+    assert paper["f1"] >= 0.94
     # Where it does not: the U2OS annotators left out small, very bright bodies
     # (mitotic and apoptotic nuclei, debris), which the default, set on two
     # collections, counts as nuclei as DSB2018's annotators do. They count as
@@ -481,9 +496,8 @@ def test_default_on_u2os(u2os_dir):
     # one touches a nucleus, as a split. Gates at today's values:
     assert paper["rand_index"] >= 0.95
     assert paper["spurious"] < 3.0
-    assert paper["split"] < 2.7
-    assert paper["nsd_x10"] < 1.2
-    assert paper["f1"] >= 0.93
+    assert paper["split"] < 2.4
+    assert paper["nsd_x10"] < 1.1
 
 
 @pytest.mark.slow
@@ -533,6 +547,8 @@ def test_a_ragged_object_of_nucleus_size_is_rejected():
     # Four round nuclei and a C-shaped ring of the same brightness and about
     # their area: the ring fills half its convex hull (nuclei fill nearly all),
     # so the object filter drops it and the overlay's rejected objects show it.
+    # Without declumping: the watershed cuts a ring into arcs, and whether the
+    # learned merge joins them again is the merge model's call, not the filter's.
     from karyo.convolve import gaussian_filter
 
     yy, xx = np.mgrid[:160, :320]
@@ -544,7 +560,7 @@ def test_a_ragged_object_of_nucleus_size_is_rejected():
     ring = (squared < 18 ** 2) & (squared > 11 ** 2) & ~opening
     image[ring] = 200
     image = gaussian_filter(image, 1.0) + np.random.default_rng(0).normal(10, 2, image.shape)
-    result = segment(image.astype(np.float32))
+    result = segment(image.astype(np.float32), declump="none")
     assert result.count == 4
     assert not result.labels[ring].any()
     assert result.rejected is not None and result.rejected[ring].mean() > 0.9

@@ -121,6 +121,10 @@ _MIN_CONTRAST = 4.0
 _TESTED_DIAMETERS = (8.0, 150.0)
 # Objects' sizes varying more than this (upper over lower quartile) make the size uncertain.
 _UNCERTAIN_SPREAD = 2.5
+# The size estimate outlines an object dimmer than the typical one at Otsu's
+# threshold scaled by its brightness relative to the typical, down to this
+# fraction (vignetting, dim nuclei).
+_DIM_OUTLINE = 0.5
 # Dim nuclei take the threshold from a few very bright bodies when they
 # outnumber them this many times (pixels).
 _DIM_MAJORITY = 5
@@ -387,15 +391,18 @@ def estimate_nucleus_diameter(image: np.ndarray) -> DiameterEstimate:
     members. A first estimate, the median of those diameters, sizes a
     background (a grey opening by a disk 1.5 times that diameter, or an eighth
     of the image's side if larger), which is subtracted before measuring
-    again. The estimate is the median of the second measure's diameters, each
-    object weighted by the square root of its area, so that specks of noise or
-    debris count little. Where that finds fewer than 10 objects, a background
-    an eighth of the image's side wide is tried too, and wins if it finds
-    three times as many objects (small nuclei on a large bright body, such as
-    an embryo), and is then narrowed to 1.5 times the diameter it finds. An
-    image at least 512 pixels on each side is measured at half its size first,
-    and that measure is kept where nuclei are at least 48 pixels across and it
-    is sure of itself (see the flags).
+    again. In that second measure an object dimmer than the typical one is
+    outlined at Otsu's threshold scaled by its relative brightness (down to
+    half of it), so that vignetting or a dim nucleus beside bright ones does
+    not cut it into specks. The estimate is the median of the second
+    measure's diameters, each object weighted by the square root of its area,
+    so that specks of noise or debris count little. Where that finds fewer
+    than 10 objects, a background an eighth of the image's side wide is tried
+    too, and wins if it finds three times as many objects (small nuclei on a
+    large bright body, such as an embryo), and is then narrowed to 1.5 times
+    the diameter it finds. An image at least 512 pixels on each side is
+    measured at half its size first, and that measure is kept where nuclei are
+    at least 48 pixels across and it is sure of itself (see the flags).
 
     Examples
     --------
@@ -437,33 +444,43 @@ def _estimate_diameter(grey: np.ndarray) -> DiameterEstimate:
     # A first look, without background and counting each object once (so that
     # a glow of uneven illumination counts as one object), sizes the disk of
     # the background: wide enough to leave nuclei whole.
-    first = _diameter_of_objects(smoothed, by_area=False)
+    first = _diameter_of_objects(smoothed, flat=False)
     if first.diameter is None:
         return first
     narrow = min(grey.shape) / 8
     radius = max(narrow, 1.5 * first.diameter)
-    estimate = _diameter_of_objects(smoothed - _background(smoothed, radius), by_area=True)
+    estimate = _diameter_of_objects(smoothed - _background(smoothed, radius), flat=True)
     if estimate.objects < 10 and radius > narrow:
         # Few objects as wide as a good part of the image (an embryo, a
         # glow) may carry many small nuclei: a narrower background finds them.
-        small = _diameter_of_objects(smoothed - _background(smoothed, narrow), by_area=True)
+        small = _diameter_of_objects(smoothed - _background(smoothed, narrow), flat=True)
         if small.objects >= max(10, 3 * estimate.objects):
             estimate = small
             # Sized by the nuclei found, as the first look sizes it otherwise.
             if 1.5 * small.diameter < narrow:
                 closer = _diameter_of_objects(
-                    smoothed - _background(smoothed, 1.5 * small.diameter), by_area=True)
+                    smoothed - _background(smoothed, 1.5 * small.diameter), flat=True)
                 if closer.diameter is not None and closer.objects >= small.objects:
                     estimate = closer
     return first if estimate.diameter is None else estimate
 
 
-def _diameter_of_objects(smoothed: np.ndarray, by_area: bool) -> DiameterEstimate:
-    """Median of twice the largest inscribed radius of Otsu's objects, weighted by area or not."""
+def _diameter_of_objects(smoothed: np.ndarray, flat: bool) -> DiameterEstimate:
+    """Median of twice the largest inscribed radius of Otsu's objects.
+
+    On a `flat` image (its background removed) each object weighs by the
+    square root of its area and dim objects are outlined relative to their
+    brightness (:func:`_relative_outlines`); otherwise each object counts
+    once, outlined at Otsu's threshold.
+    """
     histogram, values = _level_histogram(smoothed)
     if histogram is None:
         return DiameterEstimate(None, 1.0, 0)
-    foreground = smoothed > values[_nuclei_otsu(histogram)]
+    threshold = float(values[_nuclei_otsu(histogram)])
+    if flat:
+        foreground = _relative_outlines(smoothed, threshold)
+    else:
+        foreground = smoothed > threshold
     objects, count = label(foreground)
     if count == 0 or foreground.all():
         return DiameterEstimate(None, 1.0, 0)
@@ -474,11 +491,38 @@ def _diameter_of_objects(smoothed: np.ndarray, by_area: bool) -> DiameterEstimat
         return DiameterEstimate(None, 1.0, 0)
     diameters, areas = diameters[large], areas[large]
     order = np.argsort(diameters, kind="stable")
-    weights = np.sqrt(areas[order]) if by_area else np.ones(order.size)
+    weights = np.sqrt(areas[order]) if flat else np.ones(order.size)
     diameters, weights = diameters[order], np.cumsum(weights) / weights.sum()
     lower, median, upper = (float(diameters[np.searchsorted(weights, q)])
                             for q in (0.25, 0.5, 0.75))
     return DiameterEstimate(median, upper / lower, int(large.sum()))
+
+
+def _relative_outlines(flat: np.ndarray, threshold: float) -> np.ndarray:
+    """The objects of `flat` (an image less its background), each outlined for its brightness.
+
+    An object as bright as the typical one (the area-weighted median of the
+    objects' mean brightness), or brighter, is outlined at `threshold`; a
+    dimmer one at `threshold` times its brightness relative to the typical,
+    down to ``_DIM_OUTLINE`` times it. Objects are the regions above that
+    lowest level, brightness measured above the image's minimum. Under
+    vignetting, or for a nucleus dimmer than its neighbours, Otsu's one
+    threshold cuts the dim nuclei into their brightest specks and the size
+    estimate falls with them (by half at a 40% falloff); outlined for its
+    brightness, each keeps the size it has in the bright part of the image.
+    """
+    low = float(flat.min())
+    regions, count = label(flat > low + _DIM_OUTLINE * (threshold - low))
+    if count == 0:
+        return np.zeros(flat.shape, bool)
+    sizes = labeled_size(regions).astype(np.float64)
+    brightness = labeled_sum(flat - low, regions) / np.maximum(sizes, 1)
+    typical = _weighted_median(brightness[1:], sizes[1:])
+    relative = np.clip(brightness / typical, _DIM_OUTLINE, 1.0) if typical > 0 else np.ones(
+        count + 1)
+    levels = low + (threshold - low) * relative
+    levels[0] = np.inf
+    return flat > levels[regions]
 
 
 # -- input checks --------------------------------------------------------------------------------
