@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
@@ -448,6 +449,42 @@ def test_flags_for_a_wrong_diameter_and_few_objects():
     assert wrong.rejected is not None and wrong.rejected.max() > 0
     two = segment(two_disks())
     assert "few_objects" in two.flags
+
+
+@given(st.lists(st.tuples(st.integers(0, 99), st.integers(0, 99)), max_size=60, unique=True),
+       st.floats(0.5, 30))
+def test_close_seeds_join_as_by_all_pairwise_distances(pixels, min_distance):
+    # The seeds are compared by a grid of cells (a noisy image has tens of
+    # thousands; all pairwise distances of 44005 seeds asked for 29 GiB).
+    # Same answer as every pair's distance with a plain union-find: each seed
+    # takes the lowest label of the seeds it is chained to.
+    count = len(pixels)
+    seeds = np.zeros((100, 100), np.int32)
+    for index, (row, col) in enumerate(pixels, start=1):
+        seeds[row, col] = index
+    joined = segment_module._merge_close_seeds(seeds, count, min_distance)
+    parent = list(range(count + 1))
+
+    def root(node):
+        while parent[node] != node:
+            node = parent[node]
+        return node
+
+    for a in range(count):
+        for b in range(a + 1, count):
+            if math.dist(pixels[a], pixels[b]) < min_distance:
+                ra, rb = root(a + 1), root(b + 1)
+                parent[max(ra, rb)] = min(ra, rb)
+    expected = np.array([root(i) for i in range(count + 1)])
+    assert np.array_equal(joined, expected[seeds])
+
+
+def test_tens_of_thousands_of_seeds_join_in_linear_memory():
+    seeds = np.zeros((1000, 1000), np.int32)
+    seeds[::5, ::5] = np.arange(1, 200 * 200 + 1).reshape(200, 200)
+    joined = segment_module._merge_close_seeds(seeds, 200 * 200, 7.5)
+    # Seeds 5 px apart in rows and columns chain into one; diagonals (7.07) too.
+    assert set(np.unique(joined)) == {0, 1}
 
 
 # -- quality on the hand-segmented collections ---------------------------------------------------

@@ -1325,22 +1325,65 @@ def _watershed_from_peaks(height: np.ndarray, foreground: np.ndarray, seed_dista
 
 
 def _merge_close_seeds(seeds: np.ndarray, count: int, min_distance: float) -> np.ndarray:
-    """Give one label to seeds whose centroids are closer than `min_distance`."""
+    """Give one label, the lowest, to seeds whose centroids are closer than `min_distance`.
+
+    Chains join too: seeds a and c share a label if a is close to b and b to c.
+    """
     rows, cols = np.nonzero(seeds)
     ids = seeds[rows, cols]
     sizes = np.bincount(ids, minlength=count + 1)[1:]
     centres = np.stack([np.bincount(ids, rows, count + 1)[1:] / sizes,
                         np.bincount(ids, cols, count + 1)[1:] / sizes], axis=1)
-    # Pairwise distances over the seeds only: a few hundred per image at most.
-    gaps = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(-1))
-    first, second = np.nonzero(np.triu(gaps < min_distance, 1))
-    parent = np.arange(count + 1)
-    for a, b in zip(first + 1, second + 1, strict=True):
-        root_a, root_b = _find_root(parent, a), _find_root(parent, b)
-        if root_a != root_b:
-            parent[max(root_a, root_b)] = min(root_a, root_b)
-    roots = np.array([_find_root(parent, i) for i in range(count + 1)])
+    first, second = _close_pairs(centres, min_distance)
+    first, second = first + 1, second + 1
+    roots = np.arange(count + 1)
+    # Each seed takes the lowest label among its close neighbours, and each
+    # label its own label's (pointer jumping), until no close pair differs.
+    while first.size:
+        lowest = np.minimum(roots[first], roots[second])
+        differ = (roots[first] != lowest) | (roots[second] != lowest)
+        if not differ.any():
+            break
+        np.minimum.at(roots, first, lowest)
+        np.minimum.at(roots, second, lowest)
+        roots = roots[roots]
     return roots[seeds].astype(seeds.dtype, copy=False)
+
+
+def _close_pairs(points: np.ndarray, distance: float) -> tuple[np.ndarray, np.ndarray]:
+    """The index pairs (i < j) of `points` (n x 2) closer than `distance`.
+
+    Points are binned in square cells `distance` wide, and each is compared
+    with the points of its own cell and of four of its eight neighbours (each
+    pair of cells once): time grows with the points, not with their square
+    (a noisy image can have tens of thousands of seeds).
+    """
+    if len(points) < 2:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    cells = np.floor(points / distance).astype(np.int64)
+    cells -= cells.min(axis=0)
+    # One empty column between rows, so that a step left never wraps to a real cell.
+    width = int(cells[:, 1].max()) + 2
+    keys = cells[:, 0] * width + cells[:, 1]
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    firsts, seconds = [], []
+    for dy, dx in ((0, 0), (0, 1), (1, -1), (1, 0), (1, 1)):
+        target = keys + dy * width + dx
+        start = np.searchsorted(sorted_keys, target, "left")
+        found = np.searchsorted(sorted_keys, target, "right") - start
+        mine = np.repeat(np.arange(len(points)), found)
+        offsets = np.arange(found.sum()) - np.repeat(np.cumsum(found) - found, found)
+        theirs = order[np.repeat(start, found) + offsets]
+        if dy == dx == 0:
+            keep = mine < theirs
+            mine, theirs = mine[keep], theirs[keep]
+        firsts.append(mine)
+        seconds.append(theirs)
+    first, second = np.concatenate(firsts), np.concatenate(seconds)
+    close = ((points[first] - points[second]) ** 2).sum(axis=1) < distance ** 2
+    first, second = first[close], second[close]
+    return np.minimum(first, second), np.maximum(first, second)
 
 
 def _merge_shallow_regions(labels: np.ndarray, height: np.ndarray, depth: float) -> np.ndarray:
