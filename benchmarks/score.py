@@ -82,6 +82,7 @@ PERTURBATIONS = {
     "noise": "Gaussian noise, sd 8% of the image's 1-99.5 percentile range",
     "shading": "light falling off to 40% across the columns (vignetting) and a background "
                "rising by 30% of the range down the rows",
+    "hot": "one pixel in 10^4 at 20 times the image's maximum (hot pixels, cosmic rays)",
     "dim": "the 1-99.5 percentile range scaled to 16 grey levels, rounded: a short "
            "exposure's few levels",
     "upsampled": "twice the size (each pixel 2 x 2; the labels are read back at every "
@@ -100,6 +101,9 @@ def perturb(image: np.ndarray, kind: str, seed: int) -> np.ndarray:
         rows, cols = np.ogrid[:grey.shape[0], :grey.shape[1]]
         falloff = 0.4 + 0.6 * cols / max(1, grey.shape[1] - 1)
         return grey * falloff + 0.3 * (high - low) * rows / max(1, grey.shape[0] - 1)
+    if kind == "hot":
+        rng = np.random.default_rng(seed)
+        return np.where(rng.random(grey.shape) < 1e-4, 20 * grey.max(), grey)
     if kind == "dim":
         return np.rint((grey - low) * 16 / max(high - low, 1e-6)).clip(0, None).astype(np.uint16)
     if kind == "upsampled":

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import hot_pixels
 
 from karyo.demos import load
 from karyo.nuclei.segment import segment
@@ -38,6 +39,15 @@ def test_demo_tiled_equals_untiled(tile):
     assert tiled.settings == {k: v for k, v in whole.settings.items() if k != "recipe"}
     assert same_up_to_numbering(tiled.labels, whole.labels)
     assert tiled.count == whole.count
+
+
+def test_hot_pixels_on_tile_edges_tiled_equals_untiled():
+    # Hot pixels are lowered to their brightest neighbour; one on a tile's
+    # edge is compared with its real neighbours, as in the whole image.
+    image = hot_pixels(load("synthetic_nuclei"))
+    whole = segment(image)
+    tiled = segment_tiled(image, tile=200)
+    assert same_up_to_numbering(tiled.labels, whole.labels)
 
 
 @pytest.fixture(scope="module")

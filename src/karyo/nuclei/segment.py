@@ -733,11 +733,46 @@ def _default_settings(settings: dict) -> dict:
 
 
 def _float_image(image: np.ndarray) -> np.ndarray:
+    """The image the default recipe segments: float32, without hot pixels."""
     grey = np.asarray(image, dtype=np.float32)
     if grey.size and not np.isfinite(grey).all():
         raise ValueError("karyo.nuclei.segment: `image` has NaN or infinite pixels; replace "
                          "them (e.g. np.nan_to_num) before segmenting")
-    return grey
+    return _without_hot_pixels(grey)
+
+
+def _without_hot_pixels(grey: np.ndarray) -> np.ndarray:
+    """`grey` with each pixel brighter than all eight neighbours lowered to the brightest of them.
+
+    A hot pixel or a cosmic ray is one bright pixel, a nucleus never is. Left
+    in, one at twenty times the nuclei's brightness becomes a speck that the
+    size estimate counts and raises its nucleus's own threshold (U2OS, odd
+    half, one pixel in 10^4 hot: F1 0.937 -> 0.905; lowered: 0.937). Where
+    nuclei are, a pixel brighter than its neighbours loses the difference to
+    the brightest of them, well within the noise. Neighbours beyond the
+    image's sides are its own pixels mirrored.
+    """
+    if grey.ndim != 2 or min(grey.shape) < 2:
+        return grey
+    padded = np.pad(grey, 1, mode="reflect")
+    sides = np.maximum(padded[:, :-2], padded[:, 2:])
+    columns = np.maximum(sides, padded[:, 1:-1])
+    around = np.maximum(sides[1:-1], np.maximum(columns[:-2], columns[2:]))
+    return np.minimum(grey, around, out=around)
+
+
+def _read_float(source, window: tuple[slice, slice]) -> np.ndarray:
+    """A window of a tiled run's image as :func:`_float_image` makes the whole image.
+
+    Read with one more pixel on each side inside the image, so that a pixel
+    at the window's edge is compared with its real neighbours.
+    """
+    shape = source.shape
+    grown = tuple(slice(max(0, part.start - 1), min(n, part.stop + 1))
+                  for part, n in zip(window, shape, strict=True))
+    grey = _float_image(source.read(grown))
+    return grey[tuple(slice(part.start - g.start, part.stop - g.start)
+                      for part, g in zip(window, grown, strict=True))]
 
 
 def _scale_pass(read, shape: tuple[int, int], low: float, high: float, resolved: dict) -> dict:
@@ -1535,7 +1570,7 @@ def tiling_plan(source, settings: dict, tile: int = 2048, map=map):
                       f"be read: {unreadable[0]}")
     ranges = [r for r in ranges if r is not None and not isinstance(r, OSError)]
     low, high = (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else (0.0, 0.0)
-    found = _scale_pass(lambda window: _float_image(source.read(window)), shape, low, high,
+    found = _scale_pass(partial(_read_float, source), shape, low, high,
                         resolved)
     step = found["step"]
     factor = _coarse_factor(_BACKGROUND_RADIUS)
@@ -1567,10 +1602,9 @@ def tiling_plan(source, settings: dict, tile: int = 2048, map=map):
 def _tile_range(source, tile) -> tuple[float, float] | OSError | None:
     """The least and greatest pixel of a tile's core (None: it is empty; the error: unreadable)."""
     try:
-        crop = source.read(tile.core)
+        grey = _read_float(source, tile.core)
     except OSError as error:
         return error
-    grey = _float_image(crop)
     return (float(grey.min()), float(grey.max())) if grey.size else None
 
 
