@@ -288,7 +288,9 @@ def segment(image: np.ndarray, recipe: str = "default", **settings) -> Segmentat
 
     Notes
     -----
-    The default recipe works at the nuclei's own scale. It estimates the
+    The default recipe works at the nuclei's own scale. It first lowers each
+    pixel brighter than all eight neighbours to the brightest of them (hot
+    pixels and cosmic rays; no nucleus is one pixel), then estimates the
     typical nucleus diameter *d* (unless given; in an image larger than 4096 x
     4096, in sixteen 1024-pixel windows spread over it) and resamples the
     image, smoothing it by a Gaussian, so that nuclei are about 30 pixels
