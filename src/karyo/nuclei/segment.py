@@ -404,7 +404,8 @@ def estimate_nucleus_diameter(image: np.ndarray) -> DiameterEstimate:
     large bright body, such as an embryo), and is then narrowed to 1.5 times
     the diameter it finds. An image at least 512 pixels on each side is
     measured at half its size first, and that measure is kept where nuclei are
-    at least 48 pixels across and it is sure of itself (see the flags).
+    at least 48 pixels across and it is sure of itself (see the flags), or
+    where the full size's measure is less sure still.
 
     Examples
     --------
@@ -432,12 +433,23 @@ def estimate_nucleus_diameter(image: np.ndarray) -> DiameterEstimate:
         # Large nuclei measure as well on an image half as wide, four times faster.
         rows, cols = grey.shape[0] // 2 * 2, grey.shape[1] // 2 * 2
         half = grey[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).mean(axis=(1, 3))
-        estimate = _estimate_diameter(half)
-        # Kept only when it is sure of itself: an estimate from one or two
-        # objects, or from sizes that vary widely, is measured again at full size.
-        if (estimate.diameter is not None and estimate.diameter >= 24
-                and estimate.objects >= 3 and estimate.spread <= _UNCERTAIN_SPREAD):
-            return estimate._replace(diameter=2 * estimate.diameter)
+        halved = _estimate_diameter(half)
+        if halved.diameter is not None:
+            halved = halved._replace(diameter=2 * halved.diameter)
+            # Kept when it is sure of itself: an estimate from one or two
+            # objects, or from sizes that vary widely, is measured again at
+            # full size, as are nuclei under 48 pixels across.
+            if (halved.diameter >= 48 and halved.objects >= 3
+                    and halved.spread <= _UNCERTAIN_SPREAD):
+                return halved
+            # Where both are unsure, the surer one: at full size, the specks
+            # of a large bright body (an embryo's) can outnumber its nuclei.
+            whole = _estimate_diameter(grey)
+            if whole.diameter is None or (
+                    halved.objects >= 3
+                    and whole.spread > max(_UNCERTAIN_SPREAD, halved.spread)):
+                return halved
+            return whole
     return _estimate_diameter(grey)
 
 
