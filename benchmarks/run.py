@@ -237,6 +237,15 @@ def distance_cases(foreground, size):
                peers, goal=1.0)
 
 
+def close_holes_cases(foreground, size):
+    peers = {}
+    if mahotas:
+        peers["mahotas"] = lambda: mahotas.close_holes(foreground)
+    if ndi:
+        peers["scipy"] = lambda: ndi.binary_fill_holes(foreground)
+    yield Case("close_holes", size, lambda: kr.close_holes(foreground), peers, goal=0.5)
+
+
 def watershed_cases(surface, seeds, size):
     peers = {}
     if mahotas:
@@ -369,6 +378,7 @@ def all_cases(quick: bool):
     yield from label_cases(steps["foreground"], main_size)
     yield from regmax_cases(steps["smooth"], main_size)
     yield from distance_cases(steps["foreground"], main_size)
+    yield from close_holes_cases(steps["foreground"], main_size)
     yield from watershed_cases(steps["surface"], steps["seeds"], main_size)
     yield from gvoronoi_cases(steps["nuclei"], main_size)
     yield from pipeline_cases(image, main_size)
@@ -379,6 +389,7 @@ def all_cases(quick: bool):
     yield from gaussian_cases(big, "4096x4096", sigmas=(8,))
     yield from label_cases(big_steps["foreground"], "4096x4096")
     yield from distance_cases(big_steps["foreground"], "4096x4096")
+    yield from close_holes_cases(big_steps["foreground"], "4096x4096")
     yield from watershed_cases(big_steps["surface"], big_steps["seeds"], "4096x4096")
     yield from gvoronoi_cases(big_steps["nuclei"], "4096x4096")
     stack = volume(256)

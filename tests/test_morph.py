@@ -619,6 +619,18 @@ def test_close_holes_equal_mahotas(image, connectivity, layout):
                                   mahotas.close_holes(image, connectivity))
 
 
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_close_holes_equal_scipy_on_a_large_image(connectivity):
+    # Over 2**17 pixels (labelling shares such images between threads), with
+    # holes of every size, some touching the border.
+    rng = np.random.default_rng(connectivity)
+    texture = ndi.gaussian_filter(rng.random((600, 500)), 3)
+    foreground = texture > np.quantile(texture, 0.4)
+    structure = ndi.generate_binary_structure(2, 1 if connectivity == 4 else 2)
+    np.testing.assert_array_equal(morph.close_holes(foreground, connectivity),
+                                  ndi.binary_fill_holes(foreground, structure))
+
+
 @given(image=images(dtypes=[np.bool_], min_ndim=2, max_side=12), N=st.sampled_from([3, 5]))
 def test_majority_filter_equal_mahotas(image, N):
     image = image.reshape(image.shape[0], -1)
