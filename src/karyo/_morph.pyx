@@ -12,7 +12,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy, memset
 
-from karyo._neighbours cimport neighbour_at
+from karyo._neighbours cimport flat_offsets, is_interior, neighbour_at
 from karyo._types cimport number_t as pixel_t
 
 
@@ -413,19 +413,27 @@ def regmin_max(const pixel_t[::1] image, uint8_t[::1] out, const Py_ssize_t[::1]
     candidates in raster order, neighbours outside the image ignored)."""
     cdef Py_ssize_t ndim = shape.shape[0], n_offsets = offsets.shape[0]
     cdef Py_ssize_t size = image.shape[0]
-    cdef Py_ssize_t index, j, neighbour, current, stack_size = 0, capacity = 1024
+    cdef Py_ssize_t index, j, neighbour, current, stack_size = 0, capacity = 1024, reach
     cdef Py_ssize_t* stack
     cdef Py_ssize_t* grown
+    cdef Py_ssize_t* flat
     cdef pixel_t value, other
-    cdef bint fake
+    cdef bint fake, interior
     cdef int status
     cdef uint64_t word
     if size == 0:
         return
     stack = <Py_ssize_t*>malloc(capacity * sizeof(Py_ssize_t))
-    if stack == NULL:
+    flat = <Py_ssize_t*>malloc((n_offsets + 1) * sizeof(Py_ssize_t))
+    if stack == NULL or flat == NULL:
+        free(stack)
+        free(flat)
         raise MemoryError()
     with nogil:
+        # Away from the border a neighbour is a fixed step in the flat image
+        # (plateaus are flooded pixel by pixel: no divisions there).
+        reach = flat_offsets(&shape[0], ndim, &offsets[0, 0] if n_offsets else NULL,
+                             n_offsets, flat)
         if pixel_t is double:
             status = find_local_extrema_f64(&image[0], &out[0], &shape[0], ndim, size,
                                             &offsets[0, 0] if n_offsets else NULL, n_offsets,
@@ -446,8 +454,11 @@ def regmin_max(const pixel_t[::1] image, uint8_t[::1] out, const Py_ssize_t[::1]
                 continue
             value = image[index]
             fake = False
+            interior = is_interior(index, &shape[0], ndim, reach)
             for j in range(n_offsets):
-                if neighbour_at(index, &shape[0], ndim, &offsets[j, 0], &neighbour):
+                if interior:
+                    neighbour = index + flat[j]
+                if interior or neighbour_at(index, &shape[0], ndim, &offsets[j, 0], &neighbour):
                     other = image[neighbour]
                     if not out[neighbour] and ((is_min and other <= value) or
                                                (not is_min and other >= value)):
@@ -462,8 +473,12 @@ def regmin_max(const pixel_t[::1] image, uint8_t[::1] out, const Py_ssize_t[::1]
             while stack_size:
                 stack_size -= 1
                 current = stack[stack_size]
+                interior = is_interior(current, &shape[0], ndim, reach)
                 for j in range(n_offsets):
-                    if (neighbour_at(current, &shape[0], ndim, &offsets[j, 0], &neighbour)
+                    if interior:
+                        neighbour = current + flat[j]
+                    if ((interior or neighbour_at(current, &shape[0], ndim, &offsets[j, 0],
+                                                  &neighbour))
                             and out[neighbour]):
                         out[neighbour] = 0
                         if stack_size == capacity:
@@ -479,5 +494,6 @@ def regmin_max(const pixel_t[::1] image, uint8_t[::1] out, const Py_ssize_t[::1]
                         stack[stack_size] = neighbour
                         stack_size += 1
     free(stack)
+    free(flat)
     if status < 0:
         raise MemoryError()
