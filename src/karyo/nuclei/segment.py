@@ -403,9 +403,11 @@ def estimate_nucleus_diameter(image: np.ndarray) -> DiameterEstimate:
     too, and wins if it finds three times as many objects (small nuclei on a
     large bright body, such as an embryo), and is then narrowed to 1.5 times
     the diameter it finds. An image at least 512 pixels on each side is
-    measured at half its size first, and that measure is kept where nuclei are
-    at least 48 pixels across and it is sure of itself (see the flags), or
-    where the full size's measure is less sure still.
+    measured at half its size first (by this function: halved again while
+    that large), and that measure is kept where nuclei are at least 48 pixels
+    across and it is sure of itself (see the flags), or where the full size's
+    measure is less sure still; so an image twice as large reads twice the
+    diameter.
 
     Examples
     --------
@@ -433,7 +435,10 @@ def estimate_nucleus_diameter(image: np.ndarray) -> DiameterEstimate:
         # Large nuclei measure as well on an image half as wide, four times faster.
         rows, cols = grey.shape[0] // 2 * 2, grey.shape[1] // 2 * 2
         half = grey[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).mean(axis=(1, 3))
-        halved = _estimate_diameter(half)
+        # Measured as this function measures it (halved again while large),
+        # so that an image twice as large gets twice the estimate: at full
+        # resolution large textured nuclei fall apart into their specks.
+        halved = estimate_nucleus_diameter(half)
         if halved.diameter is not None:
             halved = halved._replace(diameter=2 * halved.diameter)
             # Kept when it is sure of itself: an estimate from one or two
