@@ -451,6 +451,8 @@ def test_hot_pixels_change_nothing():
     clean, hot = segment(image), segment(hot_pixels(image))
     assert hot.count == clean.count
     assert hot.nucleus_diameter == pytest.approx(clean.nucleus_diameter, rel=0.02)
+    assert estimate_nucleus_diameter(hot_pixels(image)).diameter == pytest.approx(
+        estimate_nucleus_diameter(image).diameter, rel=0.02)
     assert np.count_nonzero((hot.labels > 0) != (clean.labels > 0)) < 1e-3 * hot.labels.size
 
 

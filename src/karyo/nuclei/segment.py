@@ -385,7 +385,8 @@ def estimate_nucleus_diameter(image: np.ndarray) -> DiameterEstimate:
 
     Notes
     -----
-    The image is smoothed (sigma 1 px) and thresholded by Otsu's method (the
+    Hot pixels are lowered to their neighbours (as :func:`segment` does). The
+    image is smoothed (sigma 1 px) and thresholded by Otsu's method (the
     nuclei's split, as :func:`segment` takes it, where a few very bright
     bodies outshine them). Each connected object of at least 16 pixels
     measures twice its largest distance to the background, the diameter of the
@@ -431,14 +432,19 @@ def estimate_nucleus_diameter(image: np.ndarray) -> DiameterEstimate:
             raise ValueError("karyo.nuclei.estimate_nucleus_diameter: `image` has NaN or "
                              "infinite pixels")
         return DiameterEstimate(None, 1.0, 0)
+    return _estimate_at_scale(_without_hot_pixels(grey))
+
+
+def _estimate_at_scale(grey: np.ndarray) -> DiameterEstimate:
+    """:func:`estimate_nucleus_diameter` of a checked float32 image without hot pixels."""
     if min(grey.shape) >= 512:
         # Large nuclei measure as well on an image half as wide, four times faster.
         rows, cols = grey.shape[0] // 2 * 2, grey.shape[1] // 2 * 2
         half = grey[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).mean(axis=(1, 3))
-        # Measured as this function measures it (halved again while large),
-        # so that an image twice as large gets twice the estimate: at full
-        # resolution large textured nuclei fall apart into their specks.
-        halved = estimate_nucleus_diameter(half)
+        # Measured as the whole is (halved again while large), so that an
+        # image twice as large gets twice the estimate: at full resolution
+        # large textured nuclei fall apart into their specks.
+        halved = _estimate_at_scale(half)
         if halved.diameter is not None:
             halved = halved._replace(diameter=2 * halved.diameter)
             # Kept when it is sure of itself: an estimate from one or two
@@ -839,7 +845,7 @@ def _estimate_in_windows(read, shape: tuple[int, int]) -> DiameterEstimate:
     if shape[0] * shape[1] == 0:
         return DiameterEstimate(None, 1.0, 0)
     if shape[0] * shape[1] <= _WHOLE_ESTIMATE_PIXELS:
-        return estimate_nucleus_diameter(read((slice(0, shape[0]), slice(0, shape[1]))))
+        return _estimate_at_scale(read((slice(0, shape[0]), slice(0, shape[1]))))
     starts = [np.unique(np.linspace(0, max(0, n - _ESTIMATE_WINDOW), _ESTIMATE_GRID).round()
                         .astype(int)) for n in shape]
     estimates = []
@@ -847,7 +853,7 @@ def _estimate_in_windows(read, shape: tuple[int, int]) -> DiameterEstimate:
         for left in starts[1]:
             window = read((slice(top, top + _ESTIMATE_WINDOW),
                            slice(left, left + _ESTIMATE_WINDOW)))
-            estimate = estimate_nucleus_diameter(window)
+            estimate = _estimate_at_scale(window)
             if estimate.diameter is not None and _objects_stand_out(window):
                 estimates.append(estimate)
     if not estimates:
