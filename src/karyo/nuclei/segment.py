@@ -407,8 +407,8 @@ def estimate_nucleus_diameter(image: np.ndarray) -> DiameterEstimate:
     measured at half its size first (by this function: halved again while
     that large), and that measure is kept where nuclei are at least 48 pixels
     across and it is sure of itself (see the flags), or where the full size's
-    measure is less sure still; so an image twice as large reads twice the
-    diameter.
+    measure is far less sure (its sizes spread twice as widely); so an image
+    twice as large reads twice the diameter.
 
     Examples
     --------
@@ -453,12 +453,16 @@ def _estimate_at_scale(grey: np.ndarray) -> DiameterEstimate:
             if (halved.diameter >= 48 and halved.objects >= 3
                     and halved.spread <= _UNCERTAIN_SPREAD):
                 return halved
-            # Where both are unsure, the surer one: at full size, the specks
-            # of a large bright body (an embryo's) can outnumber its nuclei.
+            # Where both are unsure, the half size if the full size is far less
+            # sure (its sizes spread twice as widely) and half size still
+            # resolves the nuclei (12 px there): at full size, the specks of a
+            # large bright body (an embryo's, twice as large) can outnumber
+            # its nuclei. Only "less sure" picks the half size of a saturated
+            # or vignetted embryo: its bright body's clumps.
             whole = _estimate_diameter(grey)
             if whole.diameter is None or (
-                    halved.objects >= 3
-                    and whole.spread > max(_UNCERTAIN_SPREAD, halved.spread)):
+                    halved.objects >= 3 and halved.diameter >= 24
+                    and whole.spread > max(_UNCERTAIN_SPREAD, 2 * halved.spread)):
                 return halved
             return whole
     return _estimate_diameter(grey)
